@@ -1,0 +1,5 @@
+import sys
+
+from motifnet.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``motifnet`` CLI, one module each (see :mod:`motifnet.cli`)."""

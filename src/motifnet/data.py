@@ -1,0 +1,361 @@
+"""SeqData: sequences as uint8 tokens with targets, its on-disk store, splits and torch batches.
+
+Targets by task:
+- ``binary``: float32 ``[N, 1]`` of 0/1;
+- ``multilabel``: float32 ``[N, T]`` of 0/1;
+- ``regression``: float32 ``[N, T]``;
+- ``multiclass``: int64 ``[N]`` class indices into ``target_names``.
+
+A store is a folder of ``.npy`` files and ``meta.json``; :func:`load` memory-maps the tokens,
+so a store larger than RAM can be trained on. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from motifnet.errors import MotifnetError
+from motifnet.sequence import N_TOKEN, check_alphabet, encode_batch
+
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+STORE_VERSION = 1
+SITE_DTYPE = np.dtype(
+    [("sequence", np.int64), ("motif", np.int32), ("start", np.int32), ("end", np.int32), ("strand", np.int8)]
+)
+"""True motif sites: row index of the sequence, motif index into ``motif_names``,
+0-based half-open ``[start, end)``, strand +1 or -1."""
+
+
+@dataclass
+class SeqData:
+    """A set of sequences with targets.
+
+    Attributes:
+        tokens: uint8 ``[N, L]``, padded with N (4) beyond each true length.
+        targets: see the module docstring for shapes by task.
+        task: one of :data:`TASKS`.
+        target_names: names of the T targets (classes for multiclass).
+        ids: record ids ``[N]`` (str).
+        alphabet: 'DNA' or 'RNA'.
+        lengths: int64 ``[N]`` true lengths (default: all L).
+        sites: optional structured array of true motif sites (:data:`SITE_DTYPE`).
+        motif_names: names indexed by ``sites['motif']``.
+        annotations: extra per-record columns ``[N]`` (e.g. 'fold', 'chrom', 'start').
+    """
+
+    tokens: np.ndarray
+    targets: np.ndarray
+    task: str
+    target_names: list[str]
+    ids: np.ndarray
+    alphabet: str = "DNA"
+    lengths: np.ndarray | None = None
+    sites: np.ndarray | None = None
+    motif_names: list[str] = field(default_factory=list)
+    annotations: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.alphabet = check_alphabet(self.alphabet)
+        if self.task not in TASKS:
+            raise MotifnetError(f"unknown task {self.task!r}; expected one of {TASKS}")
+        if self.tokens.ndim != 2 or self.tokens.dtype != np.uint8:
+            raise MotifnetError(f"tokens must be uint8 [N, L], got {self.tokens.dtype} {self.tokens.shape}")
+        n = len(self.tokens)
+        if self.lengths is None:
+            self.lengths = np.full(n, self.tokens.shape[1], dtype=np.int64)
+        self.ids = np.asarray(self.ids, dtype=str)
+        self.target_names = [str(name) for name in self.target_names]
+        expected_ndim = 1 if self.task == "multiclass" else 2
+        if self.targets.ndim != expected_ndim:
+            raise MotifnetError(f"{self.task} targets must have {expected_ndim} dimension(s), got {self.targets.shape}")
+        if self.task != "multiclass" and self.targets.shape[1] != len(self.target_names):
+            raise MotifnetError(f"{self.targets.shape[1]} target columns but {len(self.target_names)} target names")
+        for name, column in [("targets", self.targets), ("ids", self.ids), ("lengths", self.lengths)] + [
+            (f"annotation {key!r}", value) for key, value in self.annotations.items()
+        ]:
+            if len(column) != n:
+                raise MotifnetError(f"{name} has {len(column)} rows but there are {n} sequences")
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def length(self) -> int:
+        """The padded sequence length L."""
+        return int(self.tokens.shape[1])
+
+    @property
+    def n_targets(self) -> int:
+        """Number of model outputs: classes for multiclass, target columns otherwise."""
+        return len(self.target_names)
+
+    @classmethod
+    def from_strings(
+        cls,
+        sequences: Sequence[str],
+        targets: np.ndarray | Sequence,
+        task: str,
+        target_names: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        alphabet: str = "DNA",
+        length: int | None = None,
+        **extra,
+    ) -> "SeqData":
+        """Build from strings; targets as described in the module docstring (1-D binary is accepted).
+
+        Raises:
+            MotifnetError: invalid characters (naming the record) or inconsistent shapes.
+        """
+        ids = [f"seq{i + 1}" for i in range(len(sequences))] if ids is None else list(ids)
+        tokens, lengths = encode_batch(sequences, length=length, record_ids=ids)
+        targets = np.asarray(targets)
+        if task == "multiclass":
+            targets = targets.astype(np.int64)
+            if target_names is None:
+                target_names = [str(i) for i in range(int(targets.max(initial=-1)) + 1)]
+        else:
+            targets = targets.astype(np.float32).reshape(len(sequences), -1)
+            if target_names is None:
+                target_names = ["bound"] if targets.shape[1] == 1 else [f"target{i}" for i in range(targets.shape[1])]
+        return cls(tokens, targets, task, list(target_names), np.asarray(ids), alphabet, lengths, **extra)
+
+    def subset(self, indices: np.ndarray | Sequence[int]) -> "SeqData":
+        """The records at ``indices`` (in memory; sites re-indexed to the new rows)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        sites = None
+        if self.sites is not None:
+            new_row = np.full(len(self), -1, dtype=np.int64)
+            new_row[indices] = np.arange(len(indices))
+            kept = self.sites[new_row[self.sites["sequence"]] >= 0]
+            sites = kept.copy()
+            sites["sequence"] = new_row[kept["sequence"]]
+        return replace(
+            self,
+            tokens=np.ascontiguousarray(self.tokens[indices]),
+            targets=np.asarray(self.targets[indices]),
+            ids=self.ids[indices],
+            lengths=np.asarray(self.lengths[indices]),
+            sites=sites,
+            annotations={key: np.asarray(value[indices]) for key, value in self.annotations.items()},
+        )
+
+    def class_labels(self) -> np.ndarray | None:
+        """One label per record for stratification: the class (multiclass, binary) or None."""
+        if self.task == "multiclass":
+            return np.asarray(self.targets)
+        if self.task == "binary":
+            return np.asarray(self.targets[:, 0] > 0.5, dtype=np.int64)
+        return None
+
+
+def concatenate(parts: Sequence[SeqData]) -> SeqData:
+    """Stack SeqData with the same task, targets and alphabet (padding to the longest length)."""
+    if not parts:
+        raise MotifnetError("nothing to concatenate")
+    first = parts[0]
+    for part in parts[1:]:
+        if (part.task, part.target_names, part.alphabet) != (first.task, first.target_names, first.alphabet):
+            raise MotifnetError("cannot concatenate data with different task, targets or alphabet")
+    width = max(part.length for part in parts)
+    tokens = np.full((sum(len(p) for p in parts), width), N_TOKEN, dtype=np.uint8)
+    row = 0
+    for part in parts:
+        tokens[row : row + len(part), : part.length] = part.tokens
+        row += len(part)
+    keys = set.intersection(*(set(p.annotations) for p in parts))
+    return SeqData(
+        tokens,
+        np.concatenate([p.targets for p in parts]),
+        first.task,
+        first.target_names,
+        np.concatenate([p.ids for p in parts]),
+        first.alphabet,
+        np.concatenate([p.lengths for p in parts]),
+        annotations={k: np.concatenate([p.annotations[k] for p in parts]) for k in sorted(keys)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The on-disk store
+
+
+def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write ``data`` as a store folder (``.npy`` files + ``meta.json``), atomically.
+
+    The folder is written beside its target under a temporary name and renamed when complete,
+    so an interrupted save leaves nothing behind.
+
+    Raises:
+        MotifnetError: ``path`` exists and ``overwrite`` is False, or it cannot be written.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise MotifnetError("already exists (pass overwrite=True or choose another folder)", path=path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as error:
+        raise MotifnetError(f"cannot write: {error.strerror}", path=path) from None
+    try:
+        arrays = {"tokens": data.tokens, "targets": data.targets, "ids": data.ids, "lengths": data.lengths}
+        if data.sites is not None:
+            arrays["sites"] = data.sites
+        arrays.update({f"annotation.{key}": value for key, value in data.annotations.items()})
+        for name, array in arrays.items():
+            np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
+        meta = {
+            "format": "motifnet.SeqData",
+            "version": STORE_VERSION,
+            "n": len(data),
+            "length": data.length,
+            "task": data.task,
+            "target_names": data.target_names,
+            "alphabet": data.alphabet,
+            "motif_names": data.motif_names,
+            "annotations": sorted(data.annotations),
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except OSError as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise MotifnetError(f"cannot write: {error.strerror}", path=path) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def is_store(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a SeqData store folder."""
+    return (Path(path) / "meta.json").is_file()
+
+
+def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
+    """Load a store folder; with ``mmap`` the tokens stay on disk and are read on demand.
+
+    Raises:
+        MotifnetError: not a store, a missing or corrupt file, or a newer format version.
+    """
+    path = Path(path)
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+    except FileNotFoundError:
+        raise MotifnetError("not a motifnet data folder (no meta.json)", path=path) from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise MotifnetError(f"unreadable meta.json: {error}", path=path) from None
+    if meta.get("format") != "motifnet.SeqData" or meta.get("version", 0) > STORE_VERSION:
+        raise MotifnetError("not a motifnet data folder of a known version", path=path / "meta.json")
+
+    def array(name: str, mode: str | None = None) -> np.ndarray:
+        try:
+            return np.load(path / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise MotifnetError(f"cannot read {name}.npy: {error}", path=path) from None
+
+    sites = array("sites") if (path / "sites.npy").exists() else None
+    return SeqData(
+        tokens=array("tokens", "r" if mmap else None),
+        targets=array("targets"),
+        task=meta["task"],
+        target_names=meta["target_names"],
+        ids=array("ids"),
+        alphabet=meta["alphabet"],
+        lengths=array("lengths"),
+        sites=sites,
+        motif_names=meta.get("motif_names", []),
+        annotations={key: array(f"annotation.{key}") for key in meta.get("annotations", [])},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Splits: each returns index arrays
+
+
+def random_split(
+    data: SeqData, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0, stratify: bool = True
+) -> list[np.ndarray]:
+    """Split row indices at random in the given fractions (stratified by class where possible).
+
+    Returns:
+        One sorted int64 index array per fraction.
+
+    Raises:
+        MotifnetError: fractions that are negative or do not sum to 1.
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    if (fractions < 0).any() or not np.isclose(fractions.sum(), 1.0):
+        raise MotifnetError(f"split fractions must be non-negative and sum to 1, got {list(fractions)}")
+    rng = np.random.default_rng(seed)
+    labels = data.class_labels() if stratify else None
+    groups = [np.arange(len(data))] if labels is None else [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    parts: list[list[np.ndarray]] = [[] for _ in fractions]
+    for group in groups:
+        group = rng.permutation(group)
+        bounds = np.round(np.cumsum(fractions) * len(group)).astype(int)
+        for k, piece in enumerate(np.split(group, bounds[:-1])):
+            parts[k].append(piece)
+    return [np.sort(np.concatenate(p)) for p in parts]
+
+
+def split_by_values(data: SeqData, column: str, values: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Split by an annotation column (e.g. 'fold' or 'chrom'): rows whose value is in ``values``
+    go to the second array, the rest to the first.
+
+    Raises:
+        MotifnetError: the column is absent.
+    """
+    if column not in data.annotations:
+        raise MotifnetError(f"no annotation column {column!r}; have {sorted(data.annotations)}")
+    held_out = np.isin(np.asarray(data.annotations[column]).astype(str), [str(v) for v in values])
+    return np.flatnonzero(~held_out), np.flatnonzero(held_out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Torch batches
+
+
+def batch_indices(
+    n: int, batch_size: int, shuffle: bool = False, seed: int = 0, drop_last: bool = False
+) -> Iterator[np.ndarray]:
+    """Index batches over ``range(n)``; shuffled with ``seed`` if asked. Each batch is sorted,
+    which makes reads from a memory-mapped store sequential."""
+    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for begin in range(0, stop, batch_size):
+        yield np.sort(order[begin : begin + batch_size])
+
+
+def batches(
+    data: SeqData,
+    batch_size: int = 128,
+    shuffle: bool = False,
+    seed: int = 0,
+    device=None,
+    indices: np.ndarray | None = None,
+    drop_last: bool = False,
+) -> Iterator[tuple]:
+    """Yield ``(x, y)``: one-hot float32 ``[B, 4, L]`` and targets as a tensor, on ``device``.
+
+    Tokens cross to the device as uint8 and are one-hot encoded there, a whole batch at once.
+    ``indices`` restricts to a subset of rows without copying the store.
+    """
+    import torch
+
+    from motifnet.sequence import one_hot
+
+    rows = np.arange(len(data)) if indices is None else np.asarray(indices)
+    for picked in batch_indices(len(rows), batch_size, shuffle, seed, drop_last):
+        chosen = rows[picked]
+        x = one_hot(torch.from_numpy(np.ascontiguousarray(data.tokens[chosen])), device=device)
+        y = torch.from_numpy(np.asarray(data.targets[chosen])).to(device)
+        yield x, y

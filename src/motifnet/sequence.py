@@ -1,0 +1,232 @@
+"""Alphabets, tokens, one-hot encoding, reverse complement, GC content, dinucleotide shuffle.
+
+Tokens are uint8: A, C, G, T (U for RNA) = 0, 1, 2, 3; N and every other IUPAC ambiguity code
+= 4 (:data:`N_TOKEN`). One-hot tensors are ``[batch, 4, length]`` in channel order A, C, G, T;
+an N is an all-zero column. Because the channel order is A, C, G, T, the complement of a
+channel is ``3 - channel``: reverse complement flips both the channel and the length axis.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from motifnet.errors import MotifnetError
+
+ALPHABETS: dict[str, str] = {"DNA": "ACGT", "RNA": "ACGU"}
+N_TOKEN = 4
+IUPAC_AMBIGUOUS = "NRYSWKMBDHV"
+
+_COMPLEMENT_TOKENS = np.array([3, 2, 1, 0, N_TOKEN], dtype=np.uint8)
+_INVALID = 255
+
+
+def _lookup_table() -> np.ndarray:
+    table = np.full(256, _INVALID, dtype=np.uint8)
+    for token, letters in enumerate(("A", "C", "G", "TU")):
+        for letter in letters:
+            table[ord(letter)] = table[ord(letter.lower())] = token
+    for letter in IUPAC_AMBIGUOUS + ".-":
+        table[ord(letter)] = table[ord(letter.lower())] = N_TOKEN
+    return table
+
+
+_ENCODE_TABLE = _lookup_table()
+
+
+def check_alphabet(alphabet: str) -> str:
+    """Return the canonical alphabet name ('DNA' or 'RNA'); raise MotifnetError otherwise."""
+    name = alphabet.upper()
+    if name not in ALPHABETS:
+        raise MotifnetError(f"unknown alphabet {alphabet!r}; expected one of {sorted(ALPHABETS)}")
+    return name
+
+
+def _invalid_message(text: bytes | str, tokens: np.ndarray) -> str:
+    position = int(np.flatnonzero(tokens == _INVALID)[0])
+    char = chr(text[position]) if isinstance(text, bytes) else text[position]
+    return (
+        f"character {char!r} at position {position + 1} is not a nucleotide or IUPAC code "
+        "(expected A, C, G, T/U, N or R Y S W K M B D H V)"
+    )
+
+
+def encode(sequence: str | bytes, record: str | None = None) -> np.ndarray:
+    """Encode one sequence to uint8 tokens ``[L]`` (case-insensitive; T and U both give 3).
+
+    Raises:
+        MotifnetError: a character is not a nucleotide or IUPAC code (``record`` names it).
+    """
+    raw = sequence.encode("ascii", "replace") if isinstance(sequence, str) else sequence
+    tokens = _ENCODE_TABLE[np.frombuffer(raw, dtype=np.uint8)]
+    if tokens.size and tokens.max() == _INVALID:
+        raise MotifnetError(_invalid_message(raw, tokens), record=record)
+    return tokens
+
+
+def encode_batch(
+    sequences: Sequence[str], length: int | None = None, record_ids: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encode many sequences to a padded token matrix.
+
+    Args:
+        sequences: N strings.
+        length: the padded length L (default: the longest sequence). Longer sequences raise.
+        record_ids: names used in error messages.
+
+    Returns:
+        ``(tokens, lengths)``: uint8 ``[N, L]`` padded with :data:`N_TOKEN`, int64 ``[N]``.
+
+    Raises:
+        MotifnetError: an invalid character, or a sequence longer than ``length``.
+    """
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    width = int(lengths.max(initial=0)) if length is None else length
+    tokens = np.full((len(sequences), width), N_TOKEN, dtype=np.uint8)
+    if len(sequences) and (lengths == width).all():
+        joined = "".join(sequences).encode("ascii", "replace")
+        flat = _ENCODE_TABLE[np.frombuffer(joined, dtype=np.uint8)]
+        if flat.size and flat.max() != _INVALID:
+            return flat.reshape(len(sequences), width), lengths
+    for i, sequence in enumerate(sequences):
+        record = record_ids[i] if record_ids is not None else f"#{i + 1}"
+        if lengths[i] > width:
+            raise MotifnetError(f"sequence of length {lengths[i]} exceeds {width}", record=record)
+        tokens[i, : lengths[i]] = encode(sequence, record=record)
+    return tokens, lengths
+
+
+def decode(tokens: np.ndarray | Iterable[int], alphabet: str = "DNA") -> str:
+    """Decode one token vector ``[L]`` to a string; token 4 becomes 'N'."""
+    letters = np.frombuffer((ALPHABETS[check_alphabet(alphabet)] + "N").encode(), dtype=np.uint8)
+    return letters[np.asarray(tokens, dtype=np.int64)].tobytes().decode()
+
+
+def one_hot(tokens, device=None, dtype=None):
+    """One-hot encode tokens ``[B, L]`` (or ``[L]``) to a float tensor ``[B, 4, L]`` (or ``[4, L]``).
+
+    Works on NumPy arrays or torch tensors; the tensor is made on ``device`` (default: the
+    tensor's own, or CPU) so that a batch crosses to a GPU as compact uint8 and expands there.
+    N (token 4) gives an all-zero column. ``dtype`` defaults to float32.
+    """
+    import torch
+
+    if not isinstance(tokens, torch.Tensor):
+        tokens = torch.from_numpy(np.ascontiguousarray(tokens))
+    tokens = tokens.to(device=device, non_blocking=True) if device is not None else tokens
+    channels = torch.arange(4, device=tokens.device, dtype=tokens.dtype)
+    return (tokens.unsqueeze(-2) == channels.view(4, 1)).to(dtype or torch.float32)
+
+
+def reverse_complement_tokens(tokens: np.ndarray) -> np.ndarray:
+    """Reverse complement of tokens ``[..., L]`` (N stays N). Padding moves to the front."""
+    return _COMPLEMENT_TOKENS[np.asarray(tokens)][..., ::-1].copy()
+
+
+def reverse_complement_one_hot(x):
+    """Reverse complement of a one-hot tensor or array ``[..., 4, L]`` (A,C,G,T order)."""
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return x.flip((-2, -1))
+    return np.ascontiguousarray(np.asarray(x)[..., ::-1, ::-1])
+
+
+def reverse_complement(sequence: str) -> str:
+    """Reverse complement of a DNA string (case kept; IUPAC ambiguity codes complemented)."""
+    return sequence.translate(_STRING_COMPLEMENT)[::-1]
+
+
+_STRING_COMPLEMENT = str.maketrans("ACGTUNRYSWKMBDHVacgtunryswkmbdhv", "TGCAANYRSWMKVHDBtgcaanyrswmkvhdb")
+
+
+def gc_content(tokens: np.ndarray) -> np.ndarray:
+    """Fraction of G or C among the A/C/G/T bases of each row of tokens ``[..., L]`` (NaN if none)."""
+    tokens = np.asarray(tokens)
+    gc = ((tokens == 1) | (tokens == 2)).sum(axis=-1)
+    called = (tokens < N_TOKEN).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return gc / called
+
+
+def dinucleotide_counts(tokens: np.ndarray) -> np.ndarray:
+    """Counts of each ordered pair of adjacent tokens: int64 ``[5, 5]`` for a ``[L]`` vector."""
+    tokens = np.asarray(tokens, dtype=np.int64)
+    counts = np.zeros(25, dtype=np.int64)
+    np.add.at(counts, tokens[:-1] * 5 + tokens[1:], 1)
+    return counts.reshape(5, 5)
+
+
+def _shuffle_one(tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Altschul–Erikson shuffle of one token vector: a random Eulerian walk of its pair graph."""
+    n = len(tokens)
+    if n <= 2:
+        return tokens.copy()
+    seq = tokens.tolist()
+    first, last = seq[0], seq[-1]
+    edges: dict[int, list[int]] = {}
+    for a, b in zip(seq[:-1], seq[1:]):
+        edges.setdefault(a, []).append(b)
+    # Choose a last exit edge for every vertex but `last` so that these edges form a tree
+    # rooted at `last` (Wilson-style check: following last edges from any vertex reaches it).
+    while True:
+        last_edge = {v: outs[rng.integers(len(outs))] for v, outs in edges.items() if v != last}
+        if all(_reaches(v, last, last_edge) for v in last_edge):
+            break
+    walk_edges: dict[int, list[int]] = {}
+    for v, outs in edges.items():
+        rest = list(outs)
+        if v != last:
+            rest.remove(last_edge[v])
+        order = rng.permutation(len(rest))
+        walk_edges[v] = [rest[i] for i in order] + ([last_edge[v]] if v != last else [])
+    result = [first]
+    position = {v: 0 for v in walk_edges}
+    current = first
+    for _ in range(n - 1):
+        following = walk_edges[current][position[current]]
+        position[current] += 1
+        result.append(following)
+        current = following
+    return np.asarray(result, dtype=tokens.dtype)
+
+
+def _reaches(start: int, target: int, last_edge: dict[int, int]) -> bool:
+    seen = set()
+    vertex = start
+    while vertex != target:
+        if vertex in seen or vertex not in last_edge:
+            return False
+        seen.add(vertex)
+        vertex = last_edge[vertex]
+    return True
+
+
+def dinucleotide_shuffle(
+    tokens: np.ndarray,
+    lengths: np.ndarray | None = None,
+    seed: int | np.random.Generator | None = 0,
+) -> np.ndarray:
+    """Shuffle each sequence keeping its dinucleotide counts exactly (Altschul & Erikson 1985).
+
+    The first and last bases are kept. Each row's padding (beyond ``lengths``) stays in place.
+
+    Args:
+        tokens: uint8 ``[L]`` or ``[N, L]``.
+        lengths: true lengths ``[N]`` (default: the full width).
+        seed: an int seed or a ``numpy.random.Generator``; the same seed gives the same result.
+
+    Returns:
+        A new array of the same shape and dtype.
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    tokens = np.asarray(tokens)
+    if tokens.ndim == 1:
+        return _shuffle_one(tokens, rng)
+    out = tokens.copy()
+    width = tokens.shape[1]
+    for i in range(len(tokens)):
+        n = width if lengths is None else int(lengths[i])
+        out[i, :n] = _shuffle_one(tokens[i, :n], rng)
+    return out
