@@ -1,0 +1,1 @@
+"""Readers and writers of sequence, interval and motif files."""

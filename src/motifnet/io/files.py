@@ -1,0 +1,83 @@
+"""Opening inputs (plain or gzip, detected by content) and writing outputs atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import os
+import tempfile
+import zlib
+from pathlib import Path
+from typing import IO, Iterator
+
+from motifnet.errors import MotifnetError
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzipped(path: str | os.PathLike) -> bool:
+    """Whether the file starts with the gzip magic bytes."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+@contextlib.contextmanager
+def open_text(path: str | os.PathLike) -> Iterator[IO[str]]:
+    """Open a text file for reading, gunzipping it if it is gzip (by content, not by name).
+
+    Read errors inside the ``with`` block (a truncated or corrupt gzip stream, bytes that are
+    not text) become a MotifnetError naming the file.
+
+    Raises:
+        MotifnetError: the file is missing, a folder, unreadable, corrupt or not text.
+    """
+    path = Path(path)
+    try:
+        raw = gzip.open(path, "rb") if is_gzipped(path) else open(path, "rb")
+    except FileNotFoundError:
+        raise MotifnetError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise MotifnetError("is a folder, expected a file", path=path) from None
+    except OSError as error:
+        raise MotifnetError(f"cannot read: {error.strerror or error}", path=path) from None
+    try:
+        with raw, io.TextIOWrapper(raw, encoding="utf-8", newline=None) as text:
+            yield text
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise MotifnetError(f"corrupt or truncated gzip file ({error})", path=path) from None
+    except UnicodeDecodeError:
+        raise MotifnetError("not a text file (bytes that are not UTF-8)", path=path) from None
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", compress: bool | None = None) -> Iterator[IO]:
+    """Write a file under a temporary name beside it and rename it into place on success.
+
+    If the block raises, the temporary file is removed and ``path`` is untouched, so no
+    half-written output is ever left. ``compress`` (default: ``path`` ends in .gz) gzips text.
+
+    Raises:
+        MotifnetError: the folder cannot be created or written (full disk, no permission).
+    """
+    path = Path(path)
+    compress = path.suffix == ".gz" if compress is None else compress
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise MotifnetError(f"cannot write: {error.strerror or error}", path=path) from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            stream = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else raw
+            handle = stream if "b" in mode else io.TextIOWrapper(stream, encoding="utf-8")
+            yield handle
+            handle.close()  # flushes the text layer and writes the gzip trailer
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise MotifnetError(f"cannot write: {error.strerror or error}", path=path) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
