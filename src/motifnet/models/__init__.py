@@ -1,0 +1,248 @@
+"""The model zoo: a registry of named architectures with named configurations (presets).
+
+    >>> from motifnet.models import build, available
+    >>> model = build("deepbind", n_targets=1, input_length=101, preset="encode")
+    >>> model(x)            # x: one-hot float [B, 4, 101] -> logits [B, 1]
+
+Every model takes one-hot ``[B, 4, L]`` and returns logits ``[B, T]`` (no sigmoid/softmax) and
+carries ``model.config``, a JSON-serialisable dict ``{"name", "preset", "n_targets",
+"input_length", "params"}`` with every resolved parameter, so that
+``build_from_config(model.config)`` rebuilds the same architecture.
+
+Parameters resolve in this order: the family's defaults (its constructor signature), then the
+preset (``preset=None`` takes the family's default preset, e.g. ``"paper"``), then ``**params``.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from motifnet.errors import MotifnetError
+from motifnet.sequence import reverse_complement_one_hot
+
+__all__ = [
+    "ModelSpec",
+    "ReverseComplement",
+    "available",
+    "build",
+    "build_from_config",
+    "first_conv",
+    "get_spec",
+    "register",
+]
+
+
+@dataclass
+class ModelSpec:
+    """A registered family: its constructor, presets and the default preset.
+
+    ``presets`` maps a name to ``{"params": {...}, "input_length": L, "n_targets": T, "doc": str}``
+    (``input_length`` / ``n_targets``: what the configuration was designed for; used by
+    ``motifnet describe`` and the benchmarks when the user gives none).
+    """
+
+    name: str
+    factory: Callable[..., nn.Module]
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    default_preset: str | None = None
+    fixed: dict[str, Any] = field(default_factory=dict)
+    doc: str = ""
+    input_length: int = 101
+    n_targets: int = 1
+
+    def defaults(self) -> dict[str, Any]:
+        """The constructor's keyword defaults (minus ``n_targets``, ``input_length`` and fixed ones)."""
+        signature = inspect.signature(self.factory)
+        return {
+            key: copy.deepcopy(p.default)
+            for key, p in signature.parameters.items()
+            if key not in ("self", "n_targets", "input_length") and key not in self.fixed
+            and p.default is not inspect.Parameter.empty
+        }
+
+    def design(self, preset: str | None) -> tuple[int, int]:
+        """``(input_length, n_targets)`` the preset (or family) was designed for."""
+        info = self.presets.get(preset or self.default_preset or "", {})
+        return int(info.get("input_length", self.input_length)), int(info.get("n_targets", self.n_targets))
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    """Add a family to the registry (a later registration of the same name replaces it)."""
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The registered family ``name``; raise MotifnetError listing the valid names otherwise."""
+    if name not in _REGISTRY:
+        raise MotifnetError(f"unknown model {name!r}; expected one of {sorted(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def available() -> dict[str, list[str]]:
+    """Model name -> its preset names (sorted by model name)."""
+    return {name: list(_REGISTRY[name].presets) for name in sorted(_REGISTRY)}
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples to lists (recursively), then check the value survives a JSON round trip."""
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def resolve_params(name: str, preset: str | None = None, **params: Any) -> tuple[str | None, dict[str, Any]]:
+    """``(preset name, resolved params)`` for a family: defaults <- preset <- ``params``.
+
+    Raises:
+        MotifnetError: an unknown model, preset or parameter (the message lists the valid ones).
+    """
+    spec = get_spec(name)
+    preset = preset if preset is not None else spec.default_preset
+    resolved = spec.defaults()
+    if preset is not None:
+        if preset not in spec.presets:
+            raise MotifnetError(f"unknown preset {preset!r} for model {name!r}; expected one of {list(spec.presets)}")
+        resolved.update(copy.deepcopy(spec.presets[preset].get("params", {})))
+    unknown = sorted(set(params) - set(resolved))
+    if unknown:
+        raise MotifnetError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for model {name!r}; "
+            f"expected some of {sorted(resolved)}"
+        )
+    resolved.update(params)
+    return preset, _jsonable(resolved)
+
+
+def build(name: str, n_targets: int, input_length: int, preset: str | None = None, **params: Any) -> nn.Module:
+    """Build a registered model: one-hot ``[B, 4, input_length]`` -> logits ``[B, n_targets]``.
+
+    Args:
+        name: a family from :func:`available` (``deepbind``, ``danq``, ``cnn``, ...).
+        n_targets: number of outputs T (classes for multiclass).
+        input_length: sequence length L the model is built for (fixes dense layer sizes).
+        preset: a named configuration of the family (default: the family's default preset).
+        **params: overrides of individual parameters.
+
+    Returns:
+        The module, with ``model.config`` set (see the module docstring).
+
+    Raises:
+        MotifnetError: unknown model, preset or parameter; bad values; an input too short.
+    """
+    spec = get_spec(name)
+    if int(n_targets) < 1 or int(input_length) < 1:
+        raise MotifnetError(f"n_targets and input_length must be >= 1, got {n_targets} and {input_length}")
+    preset, resolved = resolve_params(name, preset, **params)
+    try:
+        model = spec.factory(int(n_targets), int(input_length), **resolved, **spec.fixed)
+    except (TypeError, ValueError, RuntimeError) as error:
+        if isinstance(error, MotifnetError):
+            raise
+        raise MotifnetError(f"cannot build {name!r} with {resolved}: {error}") from error
+    config = {
+        "name": name,
+        "preset": preset,
+        "n_targets": int(n_targets),
+        "input_length": int(input_length),
+        "params": resolved,
+    }
+    try:
+        json.dumps(config)
+    except TypeError as error:
+        raise MotifnetError(f"model parameters must be JSON values (numbers, strings, lists, dicts): {error}")
+    model.config = config
+    return model
+
+
+def build_from_config(config: dict[str, Any]) -> nn.Module:
+    """Rebuild a model from ``model.config`` (or a hand-written dict/YAML mapping with at least
+    ``name``, ``n_targets``, ``input_length``; ``preset`` and ``params`` optional). A config
+    with ``"reverse_complement": "mean" | "max"`` is wrapped in :class:`ReverseComplement`.
+
+    Raises:
+        MotifnetError: a missing key or anything :func:`build` rejects.
+    """
+    if not isinstance(config, dict):
+        raise MotifnetError(f"a model config must be a mapping, got {type(config).__name__}")
+    missing = [key for key in ("name", "n_targets", "input_length") if key not in config]
+    if missing:
+        raise MotifnetError(f"model config lacks {missing}; it has {sorted(config)}")
+    unknown = sorted(set(config) - {"name", "preset", "n_targets", "input_length", "params", "reverse_complement"})
+    if unknown:
+        raise MotifnetError(
+            f"unknown model config key(s) {unknown}; expected name, preset, n_targets, input_length, "
+            "params, reverse_complement"
+        )
+    model = build(
+        config["name"], config["n_targets"], config["input_length"], config.get("preset"), **(config.get("params") or {})
+    )
+    mode = config.get("reverse_complement")
+    return ReverseComplement(model, mode) if mode else model
+
+
+def first_conv(model: nn.Module) -> nn.Conv1d:
+    """The first ``nn.Conv1d`` reading the 4 nucleotide channels (in module registration order,
+    which is forward order in this zoo); looks inside :class:`ReverseComplement`.
+
+    Raises:
+        MotifnetError: the model has no such convolution (e.g. an RNN without a conv front end).
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Conv1d) and module.in_channels == 4:
+            return module
+    raise MotifnetError(f"{type(model).__name__} has no convolution reading the 4 nucleotide channels")
+
+
+class ReverseComplement(nn.Module):
+    """Score both DNA strands with one model and combine the logits.
+
+    ``forward(x) = combine(model(x), model(rc(x)))`` with ``mode="mean"`` (average of the two
+    strands' logits) or ``"max"`` (element-wise maximum); ``rc`` is
+    :func:`motifnet.sequence.reverse_complement_one_hot`. Both strands go through the model as one
+    batch of ``2B``. The output is the same for a sequence and its reverse complement.
+    ``config`` is the wrapped model's config plus ``"reverse_complement": mode``.
+
+    Raises:
+        MotifnetError: an unknown mode.
+    """
+
+    def __init__(self, model: nn.Module, mode: str = "mean") -> None:
+        super().__init__()
+        if mode not in ("mean", "max"):
+            raise MotifnetError(f"reverse-complement mode must be 'mean' or 'max', got {mode!r}")
+        self.model = model
+        self.mode = mode
+        if hasattr(model, "config"):
+            self.config = dict(model.config, reverse_complement=mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, 4, L]`` -> ``[B, T]``."""
+        logits = self.model(torch.cat([x, reverse_complement_one_hot(x)], dim=0))
+        forward, reverse = logits.chunk(2, dim=0)
+        return (forward + reverse) / 2 if self.mode == "mean" else torch.maximum(forward, reverse)
+
+    def extra_repr(self) -> str:
+        return f"mode={self.mode!r}"
+
+
+def _register_families() -> None:
+    from motifnet.models import deepbind
+
+    register(ModelSpec("deepbind", deepbind.DeepBind, deepbind.PRESETS, "paper",
+                       doc="DeepBind (Alipanahi et al. 2015)", input_length=101, n_targets=1))
+
+
+_register_families()

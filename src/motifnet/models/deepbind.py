@@ -1,0 +1,99 @@
+"""DeepBind (Alipanahi et al. 2015): motif detectors, global pooling, a small dense head.
+
+Single strand: ``forward(x) = pool_head(conv_features(x))``. The two halves are public so a
+genome scan can run :meth:`DeepBind.conv_features` once over a long chunk and pool windows of it.
+
+Both strands (``strands="both"``, DeepBind's reverse-complement mode): the network scores the
+sequence and its reverse complement separately and returns the element-wise **maximum of the
+two logit vectors**: ``max(pool_head(conv_features(x)), pool_head(conv_features(rc(x))))``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from motifnet.models.layers import GlobalPool, PadInput, check_choice, dense_head
+from motifnet.sequence import reverse_complement_one_hot
+
+PRESETS = {
+    "paper": {
+        "params": {"n_filters": 16, "filter_length": 24, "pool": "max", "hidden": 32, "dropout": 0.5},
+        "input_length": 101,
+        "n_targets": 1,
+        "doc": "DeepBind as published: 16 motif detectors x 24, max pooling, 32 ReLU hidden units",
+    },
+    "encode": {
+        "params": {"n_filters": 128, "filter_length": 24, "pool": "maxavg", "hidden": 32, "dropout": 0.5},
+        "input_length": 101,
+        "n_targets": 1,
+        "doc": "stronger ENCODE ChIP-seq setting: 128 x 24 filters, max+average pooling, hidden 32",
+    },
+}
+
+
+class DeepBind(nn.Module):
+    """DeepBind: input ``[B, 4, L]`` one-hot -> logits ``[B, n_targets]``.
+
+    Layers: pad the input by ``filter_length - 1`` positions of 0.25 on each side (``pad_input``),
+    Conv1d(4, n_filters, filter_length) with bias, ReLU, global pooling over length
+    (``pool="max"``: ``[B, F]``; ``"maxavg"``: max and mean concatenated, ``[B, 2F]``), dropout on
+    the pooled features (where DeepBind applied it), an optional hidden layer of ``hidden`` ReLU
+    units (0 = none), a linear layer to ``n_targets`` logits.
+
+    Args:
+        n_targets: number of outputs T.
+        input_length: sequence length L (DeepBind works at any length; recorded in the config).
+        n_filters: motif detectors (16).
+        filter_length: motif detector width (24).
+        pool: ``"max"`` or ``"maxavg"``.
+        hidden: hidden ReLU units; 0 for a linear head.
+        dropout: dropout probability on the pooled features (0.5).
+        strands: ``"forward"`` or ``"both"`` (max of the two strands' logits).
+        pad_input: pad ``filter_length - 1`` positions of 0.25 on each side.
+
+    Raises:
+        MotifnetError: an unknown ``pool`` or ``strands``.
+    """
+
+    def __init__(
+        self,
+        n_targets: int,
+        input_length: int,
+        n_filters: int = 16,
+        filter_length: int = 24,
+        pool: str = "max",
+        hidden: int = 32,
+        dropout: float = 0.5,
+        strands: str = "forward",
+        pad_input: bool = True,
+    ) -> None:
+        super().__init__()
+        check_choice("pool", pool, ("max", "maxavg"))
+        check_choice("strands", strands, ("forward", "both"))
+        self.strands = strands
+        self.pad = PadInput(filter_length - 1 if pad_input else 0, 0.25)
+        self.conv = nn.Conv1d(4, n_filters, filter_length)
+        self.activation = nn.ReLU()
+        self.pool = GlobalPool(pool)
+        pooled = n_filters * (2 if pool == "maxavg" else 1)
+        self.head = dense_head(pooled, [hidden] if hidden else [], n_targets, input_dropout=dropout)
+
+    def conv_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-position detector activations: ``[B, 4, L]`` -> ``[B, F, L']`` after padding,
+        convolution and ReLU (``L' = L + filter_length - 1`` with ``pad_input``, else
+        ``L - filter_length + 1``)."""
+        return self.activation(self.conv(self.pad(x)))
+
+    def pool_head(self, features: torch.Tensor) -> torch.Tensor:
+        """Global pooling, dropout and the dense head: ``[B, F, L']`` -> logits ``[B, T]``."""
+        return self.head(self.pool(features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, 4, L]`` -> ``[B, T]``; with ``strands="both"``, the max over the two strands."""
+        if self.strands == "forward":
+            return self.pool_head(self.conv_features(x))
+        both = torch.cat([x, reverse_complement_one_hot(x)], dim=0)
+        logits = self.pool_head(self.conv_features(both))
+        forward, reverse = logits.chunk(2, dim=0)
+        return torch.maximum(forward, reverse)
