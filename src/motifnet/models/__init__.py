@@ -239,10 +239,21 @@ class ReverseComplement(nn.Module):
 
 
 def _register_families() -> None:
-    from motifnet.models import deepbind
+    from motifnet.models import cnn, danq, deepbind, deepsea, resnet, rnn
 
     register(ModelSpec("deepbind", deepbind.DeepBind, deepbind.PRESETS, "paper",
                        doc="DeepBind (Alipanahi et al. 2015)", input_length=101, n_targets=1))
+    register(ModelSpec("deepsea", deepsea.DeepSEA, deepsea.PRESETS, "paper",
+                       doc="DeepSEA (Zhou & Troyanskaya 2015)", input_length=1000, n_targets=919))
+    register(ModelSpec("danq", danq.DanQ, danq.PRESETS, "paper",
+                       doc="DanQ (Quang & Xie 2016)", input_length=1000, n_targets=919))
+    register(ModelSpec("cnn", cnn.CNN, cnn.PRESETS, None,
+                       doc="configurable CNN; Koo & Eddy 2019 CNN-k presets", input_length=200, n_targets=12))
+    register(ModelSpec("resnet", resnet.ResNet, resnet.PRESETS, None,
+                       doc="pre-activation residual CNN (residual=False: plain CNN)", input_length=200, n_targets=12))
+    for cell, doc in (("rnn", "simple (Elman) RNN"), ("lstm", "LSTM"), ("gru", "GRU")):
+        register(ModelSpec(cell, rnn.RecurrentNet, rnn.PRESETS, None, fixed={"cell": cell},
+                           doc=doc, input_length=100, n_targets=11))
 
 
 _register_families()

@@ -1,0 +1,80 @@
+"""DanQ (Quang & Xie 2016): a convolution finds motifs, a BiLSTM reads their grammar.
+
+Paper configuration (L = 1000, 919 targets): Conv1d 320 x 26 (no padding), ReLU, max-pool 13
+(stride 13), dropout 0.2, BiLSTM with 320 units per direction over the pooled positions, dropout
+0.5, flatten, dense 925 ReLU, linear to T. PyTorch's LSTM has two bias vectors per gate
+(Keras one), so the LSTM holds 4*320*2 more parameters per direction than the Keras original.
+
+The ``classroom`` preset is a small DanQ for the 100 bp, 11-class simulated classroom set.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from motifnet.models.layers import check_positive_length, conv_length, dense_head
+
+PRESETS = {
+    "paper": {
+        "params": {
+            "n_filters": 320, "filter_length": 26, "pool_size": 13, "conv_dropout": 0.2,
+            "lstm_hidden": 320, "lstm_dropout": 0.5, "dense": 925,
+        },
+        "input_length": 1000,
+        "n_targets": 919,
+        "doc": "DanQ as published: conv 320x26, max-pool 13, BiLSTM 320/direction, dense 925",
+    },
+    "classroom": {
+        "params": {
+            "n_filters": 96, "filter_length": 19, "pool_size": 10, "conv_dropout": 0.1,
+            "lstm_hidden": 48, "lstm_dropout": 0.3, "dense": 64,
+        },
+        "input_length": 100,
+        "n_targets": 11,
+        "doc": "small DanQ for the 100 bp 11-class classroom set (trains in about a minute on 2 cores)",
+    },
+}
+
+
+class DanQ(nn.Module):
+    """DanQ: one-hot ``[B, 4, L]`` -> logits ``[B, n_targets]``.
+
+    Layers: Conv1d(4, n_filters, filter_length) (no padding) -> ReLU -> MaxPool1d(pool_size) ->
+    Dropout(conv_dropout) -> BiLSTM(lstm_hidden per direction, batch-first over the
+    ``L' = (L - filter_length + 1) // pool_size`` positions) -> Dropout(lstm_dropout) -> flatten
+    ``[B, L' * 2 * lstm_hidden]`` -> Linear(dense) -> ReLU -> Linear(n_targets).
+
+    Raises:
+        MotifnetError: ``input_length`` too short for the convolution and pooling.
+    """
+
+    def __init__(
+        self,
+        n_targets: int,
+        input_length: int,
+        n_filters: int = 320,
+        filter_length: int = 26,
+        pool_size: int = 13,
+        conv_dropout: float = 0.2,
+        lstm_hidden: int = 320,
+        lstm_dropout: float = 0.5,
+        dense: int = 925,
+    ) -> None:
+        super().__init__()
+        length = conv_length(input_length, filter_length) // pool_size
+        check_positive_length("danq", length, input_length)
+        self.conv = nn.Conv1d(4, n_filters, filter_length)
+        self.activation = nn.ReLU()
+        self.pool = nn.MaxPool1d(pool_size)
+        self.conv_dropout = nn.Dropout(conv_dropout)
+        self.lstm = nn.LSTM(n_filters, lstm_hidden, batch_first=True, bidirectional=True)
+        self.lstm_dropout = nn.Dropout(lstm_dropout)
+        self.flatten = nn.Flatten()
+        self.head = dense_head(length * 2 * lstm_hidden, [dense] if dense else [], n_targets)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, 4, L]`` -> ``[B, T]``."""
+        features = self.conv_dropout(self.pool(self.activation(self.conv(x))))  # [B, F, L']
+        outputs, _ = self.lstm(features.transpose(1, 2))  # [B, L', 2H]
+        return self.head(self.flatten(self.lstm_dropout(outputs)))

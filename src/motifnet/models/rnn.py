@@ -1,0 +1,101 @@
+"""Recurrent models: a simple (Elman) RNN, an LSTM and a GRU, one class for all three.
+
+Registered as ``rnn``, ``lstm`` and ``gru`` (the cell is fixed by the name). The sequence is read
+position by position (one-hot columns, or the output of an optional convolutional front end),
+uni- or bidirectionally, and summarised by ``output``:
+
+- ``"last"``: the final hidden state of the top layer (for a bidirectional model, the forward
+  direction's state after the last position concatenated with the backward direction's state
+  after the first position);
+- ``"mean"`` / ``"max"``: mean or max over positions of the top layer's outputs.
+
+then a linear layer (through optional dense ReLU layers) gives the T logits.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from motifnet.models.cnn import ConvLayer
+from motifnet.models.layers import check_choice, check_positive_length, dense_head
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+PRESETS = {
+    "classroom": {
+        "params": {"hidden": 64, "layers": 1, "bidirectional": True, "output": "max"},
+        "input_length": 100,
+        "n_targets": 11,
+        "doc": "bidirectional, 64 units per direction, max over positions: for 100 bp motif tasks",
+    },
+}
+
+
+class RecurrentNet(nn.Module):
+    """RNN / LSTM / GRU classifier: one-hot ``[B, 4, L]`` -> logits ``[B, n_targets]``.
+
+    Args:
+        n_targets: outputs T.
+        input_length: L (recorded; recurrent models accept any length).
+        cell: ``"rnn"`` (tanh Elman), ``"lstm"`` or ``"gru"`` (fixed by the registered name).
+        hidden: hidden units per direction (64).
+        layers: stacked recurrent layers (1).
+        bidirectional: read both directions (False).
+        dropout: dropout between stacked recurrent layers and before the head (0).
+        output: ``"last"``, ``"mean"`` or ``"max"`` (see module docstring).
+        conv_filters: filters of an optional conv front end (0 = none): Conv1d(4, conv_filters,
+            conv_kernel, 'same' padding) -> ReLU -> max-pool ``conv_pool``.
+        conv_kernel: width of the front-end filters (19).
+        conv_pool: max-pool size after the front end (1 = none).
+        dense: hidden dense ReLU widths before the output layer ([]).
+
+    Raises:
+        MotifnetError: unknown cell or output; an input too short for the front end.
+    """
+
+    def __init__(
+        self,
+        n_targets: int,
+        input_length: int,
+        cell: str = "lstm",
+        hidden: int = 64,
+        layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        output: str = "last",
+        conv_filters: int = 0,
+        conv_kernel: int = 19,
+        conv_pool: int = 1,
+        dense: list[int] = [],
+    ) -> None:
+        super().__init__()
+        check_choice("cell", cell, tuple(CELLS))
+        check_choice("output", output, ("last", "mean", "max"))
+        self.output = output
+        channels = 4
+        if conv_filters:
+            self.front = ConvLayer(4, conv_filters, conv_kernel, padding="same", pool_size=conv_pool)
+            check_positive_length(cell, self.front.output_length(input_length), input_length)
+            channels = conv_filters
+        else:
+            self.front = nn.Identity()
+        self.rnn = CELLS[cell](
+            channels, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional,
+            dropout=dropout if layers > 1 else 0.0,
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.head = dense_head(hidden * (2 if bidirectional else 1), list(dense), n_targets)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, 4, L]`` -> ``[B, T]``."""
+        outputs, state = self.rnn(self.front(x).transpose(1, 2))  # outputs [B, L', D*H]
+        if self.output == "last":
+            h_n = state[0] if isinstance(state, tuple) else state  # [layers*D, B, H]
+            directions = 2 if self.rnn.bidirectional else 1
+            summary = torch.cat(list(h_n[-directions:]), dim=1)  # top layer, [B, D*H]
+        elif self.output == "mean":
+            summary = outputs.mean(dim=1)
+        else:
+            summary = outputs.amax(dim=1)
+        return self.head(self.dropout(summary))
