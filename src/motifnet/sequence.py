@@ -61,39 +61,66 @@ def encode(sequence: str | bytes, record: str | None = None) -> np.ndarray:
     raw = sequence.encode("ascii", "replace") if isinstance(sequence, str) else sequence
     tokens = _ENCODE_TABLE[np.frombuffer(raw, dtype=np.uint8)]
     if tokens.size and tokens.max() == _INVALID:
-        raise MotifnetError(_invalid_message(raw, tokens), record=record)
+        raise MotifnetError(_invalid_message(sequence, tokens), record=record)
     return tokens
+
+
+class InvalidSequenceError(MotifnetError):
+    """A sequence holds a character that is not a nucleotide or IUPAC code.
+
+    Attributes:
+        index: 0-based row of the offending sequence in the batch.
+        position: 0-based position of the first bad character in that sequence.
+    """
+
+    def __init__(self, message: str, index: int, position: int, **where) -> None:
+        self.index = index
+        self.position = position
+        super().__init__(message, **where)
 
 
 def encode_batch(
     sequences: Sequence[str], length: int | None = None, record_ids: Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Encode many sequences to a padded token matrix.
+    """Encode many sequences to a padded token matrix (one vectorised pass over all of them).
 
     Args:
         sequences: N strings.
         length: the padded length L (default: the longest sequence). Longer sequences raise.
-        record_ids: names used in error messages.
+        record_ids: names used in error messages (default ``#1``, ``#2``, ...).
 
     Returns:
         ``(tokens, lengths)``: uint8 ``[N, L]`` padded with :data:`N_TOKEN`, int64 ``[N]``.
 
     Raises:
-        MotifnetError: an invalid character, or a sequence longer than ``length``.
+        InvalidSequenceError: an invalid character (a :class:`MotifnetError` naming the record).
+        MotifnetError: a sequence longer than ``length``.
     """
-    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-    width = int(lengths.max(initial=0)) if length is None else length
-    tokens = np.full((len(sequences), width), N_TOKEN, dtype=np.uint8)
-    if len(sequences) and (lengths == width).all():
-        joined = "".join(sequences).encode("ascii", "replace")
-        flat = _ENCODE_TABLE[np.frombuffer(joined, dtype=np.uint8)]
-        if flat.size and flat.max() != _INVALID:
-            return flat.reshape(len(sequences), width), lengths
-    for i, sequence in enumerate(sequences):
-        record = record_ids[i] if record_ids is not None else f"#{i + 1}"
-        if lengths[i] > width:
-            raise MotifnetError(f"sequence of length {lengths[i]} exceeds {width}", record=record)
-        tokens[i, : lengths[i]] = encode(sequence, record=record)
+    n = len(sequences)
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=n)
+    width = int(lengths.max(initial=0)) if length is None else int(length)
+
+    def name(i: int) -> str:
+        return str(record_ids[i]) if record_ids is not None else f"#{i + 1}"
+
+    too_long = np.flatnonzero(lengths > width)
+    if too_long.size:
+        i = int(too_long[0])
+        raise MotifnetError(f"sequence of length {lengths[i]} exceeds {width}", record=name(i))
+    joined = "".join(sequences).encode("ascii", "replace")
+    flat = _ENCODE_TABLE[np.frombuffer(joined, dtype=np.uint8)]
+    if flat.size and flat.max() == _INVALID:
+        first = int(np.argmax(flat == _INVALID))
+        i = int(np.searchsorted(np.cumsum(lengths), first, side="right"))
+        position = first - int(lengths[:i].sum())
+        raise InvalidSequenceError(
+            _invalid_message(sequences[i], flat[first - position : first - position + lengths[i]]),
+            index=i, position=position, record=name(i),
+        )
+    if n and (lengths == width).all():
+        return flat.reshape(n, width), lengths
+    tokens = np.full((n, width), N_TOKEN, dtype=np.uint8)
+    tokens[np.arange(width) < lengths[:, None]] = flat
     return tokens, lengths
 
 

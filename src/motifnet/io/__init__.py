@@ -1,1 +1,143 @@
-"""Readers and writers of sequence, interval and motif files."""
+"""Readers and writers of sequence and interval files, and :func:`read_data` to read any of them.
+
+>>> from motifnet.io import read_data
+>>> data = read_data("ARID3A_AC.seq.gz")                        # DeepBind table
+>>> data = read_data("train.fa.gz", alphabet="RNA")             # labels from `class:1` headers
+>>> data = read_data(["positives.fa", "negatives.fa"])          # one file per class
+>>> data = read_data("peaks.narrowPeak", genome="hg38.fa", width=101)
+>>> data = read_data("store_folder")                            # a saved SeqData (memory-mapped)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from motifnet.data import SeqData
+from motifnet.errors import MotifnetError
+from motifnet.io.fasta import (
+    DEFAULT_LABEL_PATTERN,
+    FASTA_SUFFIXES,
+    iter_fasta,
+    iter_fasta_records,
+    read_fasta,
+    read_fasta_classes,
+    write_fasta,
+)
+from motifnet.io.files import atomic_write, is_gzipped, open_text
+from motifnet.io.intervals import BED_SUFFIXES, open_genome, read_intervals
+from motifnet.io.tables import TABLE_SUFFIXES, read_table, write_table
+
+FORMATS = ("store", "fasta", "table", "bed")
+
+__all__ = [
+    "FORMATS", "DEFAULT_LABEL_PATTERN", "read_data", "detect_format", "iter_fasta", "iter_fasta_records",
+    "read_fasta", "read_fasta_classes", "write_fasta", "read_table", "write_table", "read_intervals",
+    "open_genome", "open_text", "atomic_write", "is_gzipped",
+]
+
+_OPTIONS = {
+    "fasta": {"label_pattern", "label", "task"},
+    "table": {"sequence_column", "label_columns", "id_column", "annotation_columns", "delimiter", "label", "task"},
+    "bed": {"genome", "width", "anchor", "edge", "stranded", "label_column", "label", "task"},
+    "store": {"mmap"},
+}
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The format of ``path``: 'store' (a SeqData folder), 'fasta', 'table' or 'bed'.
+
+    By suffix (``.gz`` ignored: .fa .fasta .fna .fas; .seq .tsv .csv .txt; .bed .narrowPeak),
+    otherwise by content (a first line starting with '>' is FASTA; three tab-separated fields
+    with integers in columns 2-3 are BED; other delimited text is a table).
+
+    Raises:
+        MotifnetError: missing path, a folder that is not a store, or an unrecognised file.
+    """
+    from motifnet.data import is_store
+
+    path = Path(path)
+    if path.is_dir():
+        if is_store(path):
+            return "store"
+        raise MotifnetError("is a folder but not a motifnet data folder (no meta.json)", path=path)
+    if not path.exists():
+        raise MotifnetError("no such file", path=path)
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    suffix = Path(name).suffix
+    if suffix in FASTA_SUFFIXES:
+        return "fasta"
+    if suffix in TABLE_SUFFIXES:
+        return "table"
+    if suffix in BED_SUFFIXES:
+        return "bed"
+    with open_text(path) as handle:
+        first = next((line for line in handle if line.strip() and not line.startswith(("#", "track", "browser"))), "")
+    if not first:
+        raise MotifnetError("empty file", path=path)
+    if first.startswith(">"):
+        return "fasta"
+    fields = first.rstrip("\n").split("\t")
+    if len(fields) >= 3 and fields[1].isdigit() and fields[2].isdigit():
+        return "bed"
+    if "\t" in first or "," in first:
+        return "table"
+    raise MotifnetError("unrecognised format (expected FASTA, a table with a header, BED or a data folder)", path=path)
+
+
+def read_data(
+    path: str | os.PathLike | Sequence[str | os.PathLike] | dict[str, str | os.PathLike],
+    *,
+    format: str | None = None,
+    alphabet: str | None = None,
+    **options,
+) -> SeqData:
+    """Read any supported input into SeqData.
+
+    Args:
+        path: a file, a store folder, or several FASTA files (a list, or ``{class: path}``) to
+            read as one file per class (see :func:`motifnet.io.fasta.read_fasta_classes`).
+        format: one of :data:`FORMATS` (default: :func:`detect_format`).
+        alphabet: 'DNA' or 'RNA' (default: detected, RNA if U and no T).
+        **options: passed to the reader: FASTA ``label_pattern``, ``label``, ``task``; tables
+            ``sequence_column``, ``label_columns``, ``id_column``, ``annotation_columns``,
+            ``delimiter``, ``label``, ``task``; BED ``genome`` (required), ``width``, ``anchor``,
+            ``edge``, ``stranded``, ``label_column``, ``label``, ``task``; store ``mmap``.
+            Options set to None are ignored.
+
+    Raises:
+        MotifnetError: an unknown format or option, or any error of the reader (naming the
+            file, line and record).
+    """
+    options = {key: value for key, value in options.items() if value is not None}
+    if isinstance(path, (list, tuple, dict)):
+        if len(path) == 1 and not isinstance(path, dict):
+            return read_data(path[0], format=format, alphabet=alphabet, **options)
+        if options:
+            raise MotifnetError(f"options {sorted(options)} do not apply to one FASTA file per class")
+        return read_fasta_classes(path, alphabet=alphabet)
+    format = format or detect_format(path)
+    if format not in FORMATS:
+        raise MotifnetError(f"unknown format {format!r}; expected one of {FORMATS}")
+    unknown = set(options) - _OPTIONS[format]
+    if unknown:
+        raise MotifnetError(f"option(s) {sorted(unknown)} do not apply to {format} input", path=path)
+    if format == "store":
+        from motifnet.data import load
+
+        data = load(path, **options)
+        if alphabet is not None and data.alphabet != alphabet.upper():
+            from dataclasses import replace
+
+            data = replace(data, alphabet=alphabet)
+        return data
+    if format == "fasta":
+        return read_fasta(path, alphabet=alphabet, **options)
+    if format == "table":
+        return read_table(path, alphabet=alphabet, **options)
+    if "genome" not in options:
+        raise MotifnetError("BED input needs a genome FASTA (genome=... / --genome)", path=path)
+    return read_intervals(path, options.pop("genome"), alphabet=alphabet, **options)

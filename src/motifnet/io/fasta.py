@@ -1,0 +1,225 @@
+"""FASTA reading (streaming, plain or gzip) and writing; labels from headers or one file per class."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from motifnet.data import SeqData
+from motifnet.errors import MotifnetError
+from motifnet.io.files import atomic_write, open_text
+from motifnet.io.records import RecordBuilder
+from motifnet.sequence import decode
+
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".ffn", ".frn")
+DEFAULT_LABEL_PATTERN = r"(?:class|label)\s*[:=]\s*([^\s;,|]+)"
+"""Finds ``class:1``, ``class=0``, ``label=2.5``, ``label: bound`` anywhere in a header."""
+
+_INVALID_CHAR = re.compile(r"[^ACGTUNRYSWKMBDHVacgtunryswkmbdhv.\-]")
+_NEGATIVE_NAME = re.compile(r"neg|background|control|shuf|unbound", re.IGNORECASE)
+
+
+def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterator[tuple[str, str, int]]:
+    """Stream ``(header, sequence, header_line)`` from a FASTA file (gzip detected by content).
+
+    The header is the text after '>' (stripped); the sequence has its lines joined, whitespace
+    removed and case kept. Blank lines are skipped.
+
+    Raises:
+        MotifnetError: an empty file, a sequence line before the first header, or (with
+            ``validate``) a character that is not a nucleotide or IUPAC code, naming the line.
+    """
+    header: str | None = None
+    header_line = 0
+    chunks: list[str] = []
+    seen = False
+    with open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.startswith(">"):
+                if header is not None:
+                    yield header, "".join(chunks), header_line
+                header, header_line, chunks, seen = line[1:].strip(), number, [], True
+                continue
+            line = line.strip()
+            if not line:
+                continue
+            if header is None:
+                raise MotifnetError(
+                    "not FASTA: a sequence line comes before the first '>' header", path=path, line=number
+                )
+            if validate:
+                bad = _INVALID_CHAR.search(line)
+                if bad:
+                    raise MotifnetError(
+                        f"character {bad.group()!r} is not a nucleotide or IUPAC code "
+                        "(expected A, C, G, T/U, N or R Y S W K M B D H V)",
+                        path=path, line=number, record=_record_id(header),
+                    )
+            chunks.append(line)
+    if not seen:
+        raise MotifnetError("empty file: no FASTA records", path=path)
+    yield header, "".join(chunks), header_line  # type: ignore[misc]
+
+
+def _record_id(header: str) -> str:
+    return header.split(maxsplit=1)[0] if header.strip() else header
+
+
+def iter_fasta(path: str | os.PathLike, validate: bool = True) -> Iterator[tuple[str, str]]:
+    """Stream ``(id, sequence)`` records of a FASTA file of any size, plain or gzip.
+
+    ``id`` is the first word of the header. Memory holds one record at a time.
+
+    Raises:
+        MotifnetError: see :func:`iter_fasta_records`.
+    """
+    for header, sequence, _ in iter_fasta_records(path, validate):
+        yield _record_id(header), sequence
+
+
+def read_fasta(
+    path: str | os.PathLike,
+    *,
+    alphabet: str | None = None,
+    label_pattern: str | None = DEFAULT_LABEL_PATTERN,
+    label: float | str | None = None,
+    task: str | None = None,
+) -> SeqData:
+    """Read a FASTA file into SeqData, labels taken from the headers.
+
+    Args:
+        path: FASTA or gzipped FASTA.
+        alphabet: 'DNA' or 'RNA' (default: RNA if the sequences hold U and no T).
+        label_pattern: a regular expression whose first group is the label (default finds
+            ``class:1`` or ``label=0.5``). If no header matches, the data is unlabeled (NaN
+            targets); if some headers match and some do not, that is an error. None: no labels.
+        label: one label for every record instead (e.g. 1 for a file of positives).
+        task: force a task; otherwise chosen from the labels (see :mod:`motifnet.io.records`).
+
+    Raises:
+        MotifnetError: naming the file and line for an empty file, a missing header, an invalid
+            character, an empty sequence, or a missing or non-numeric label.
+    """
+    pattern = re.compile(label_pattern) if label_pattern and label is None else None
+    builder = RecordBuilder(path, ["label"] if pattern else ())
+    first_missing: tuple[int, str] | None = None
+    for header, sequence, line in iter_fasta_records(path):
+        labels: tuple[str, ...] = ()
+        if pattern is not None:
+            found = pattern.search(header)
+            labels = (found.group(1),) if found else ("",)
+            if not found and first_missing is None:
+                first_missing = (line, _record_id(header))
+        builder.add(_record_id(header), sequence, line, labels)
+    if pattern is not None and first_missing is not None:
+        if all(not row[0] for row in builder.labels):
+            builder.label_names, builder.labels = [], []  # no header has a label: unlabeled
+        else:
+            line, record = first_missing
+            raise MotifnetError(f"label missing in header (pattern {pattern.pattern!r})", path=path, line=line, record=record)
+    return builder.build(task=task, alphabet=alphabet, label=label)
+
+
+def read_fasta_classes(
+    paths: Sequence[str | os.PathLike] | dict[str, str | os.PathLike],
+    *,
+    alphabet: str | None = None,
+) -> SeqData:
+    """Read one FASTA file per class.
+
+    Two files give a binary task: the file whose name says neg/background/control/shuf/unbound
+    is class 0, the other 1 (if neither or both do, the first file given is the positives).
+    More files (or a dict ``{class_name: path}``) give a multiclass task, classes in the order
+    given, named by the dict keys or the file names without suffixes. An annotation 'file'
+    records where each sequence came from.
+
+    Raises:
+        MotifnetError: fewer than two files, or any error of :func:`read_fasta`.
+    """
+    from dataclasses import replace
+
+    from motifnet.data import concatenate
+
+    named = dict(paths) if isinstance(paths, dict) else {_stem(p): p for p in paths}
+    if len(named) < 2:
+        raise MotifnetError("one file per class needs at least two files with different names")
+    parts = [read_fasta(p, alphabet=alphabet, label_pattern=None) for p in named.values()]
+    if alphabet is None:
+        alphabet = "RNA" if all(p.alphabet == "RNA" for p in parts) else "DNA"
+    names = list(named)
+    if len(parts) == 2 and not isinstance(paths, dict):
+        negative = [bool(_NEGATIVE_NAME.search(name)) for name in names]
+        positive_index = negative.index(False) if sum(negative) == 1 else 0
+        labelled = [
+            replace(part, targets=np.full((len(part), 1), float(k == positive_index), np.float32),
+                    target_names=["bound"], alphabet=alphabet)
+            for k, part in enumerate(parts)
+        ]
+    else:
+        labelled = [
+            replace(part, targets=np.full(len(part), k, np.int64), task="multiclass", target_names=names,
+                    alphabet=alphabet)
+            for k, part in enumerate(parts)
+        ]
+    labelled = [
+        replace(part, annotations={"file": np.full(len(part), Path(p).name)})
+        for part, p in zip(labelled, named.values())
+    ]
+    return concatenate(labelled)
+
+
+def _stem(path: str | os.PathLike) -> str:
+    name = Path(path).name
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def write_fasta(
+    path: str | os.PathLike,
+    records: Iterable[tuple[str, str]] | SeqData,
+    line_width: int = 60,
+    with_labels: bool = True,
+) -> Path:
+    """Write records ``(id, sequence)`` or a SeqData as FASTA (gzip if ``path`` ends in .gz), atomically.
+
+    A SeqData's records are written at their true lengths; ``with_labels`` appends
+    ``label=..`` to each header when it has one target (or classes), so
+    that :func:`read_fasta` reads it back.
+
+    Raises:
+        MotifnetError: the file cannot be written.
+    """
+    if isinstance(records, SeqData):
+        records = _seqdata_records(records, with_labels)
+    width = line_width if line_width > 0 else None
+    with atomic_write(path) as handle:
+        for record_id, sequence in records:
+            handle.write(f">{record_id}\n")
+            step = width or max(len(sequence), 1)
+            for begin in range(0, len(sequence), step):
+                handle.write(sequence[begin : begin + step])
+                handle.write("\n")
+    return Path(path)
+
+
+def _seqdata_records(data: SeqData, with_labels: bool) -> Iterator[tuple[str, str]]:
+    labelled = (
+        with_labels
+        and (data.task == "multiclass" or data.n_targets == 1)
+        and not np.isnan(np.asarray(data.targets, dtype=float)).all()
+    )
+    for i in range(len(data)):
+        sequence = decode(data.tokens[i, : int(data.lengths[i])], data.alphabet)
+        header = str(data.ids[i])
+        if labelled:
+            target = data.targets[i]
+            if data.task == "multiclass":
+                header += f" label={data.target_names[int(target)]}"
+            else:
+                header += f" label={float(target[0]):g}"
+        yield header, sequence
