@@ -1,0 +1,53 @@
+"""Choosing the device and the mixed-precision setting."""
+
+from __future__ import annotations
+
+from motifnet.errors import MotifnetError
+
+
+def resolve_device(device=None):
+    """A ``torch.device`` from "auto" (CUDA if available, else CPU), a name, a device or None (CPU).
+
+    Raises:
+        MotifnetError: an unknown device name, or CUDA asked for but not available.
+    """
+    import torch
+
+    if device is None:
+        return torch.device("cpu")
+    if isinstance(device, torch.device):
+        return device
+    name = str(device).lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(name)
+    except RuntimeError:
+        raise MotifnetError(f"unknown device {device!r}; expected auto, cpu, cuda or cuda:N") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise MotifnetError(f"device {device!r} asked for, but CUDA is not available on this machine")
+    return resolved
+
+
+def autocast_dtype(device, amp: bool | str):
+    """The autocast dtype for ``amp`` on ``device``, or None for full float32.
+
+    ``amp``: False (off), True (bfloat16 where supported, else float16 on CUDA; bfloat16 on CPU),
+    or a dtype name "bfloat16" / "float16".
+
+    Raises:
+        MotifnetError: an unknown dtype name, or float16 asked for on CPU.
+    """
+    import torch
+
+    if not amp:
+        return None
+    if isinstance(amp, str) and amp not in ("true", "True"):
+        if amp not in ("bfloat16", "float16"):
+            raise MotifnetError(f"amp must be true, false, 'bfloat16' or 'float16', got {amp!r}")
+        if amp == "float16" and device.type == "cpu":
+            raise MotifnetError("amp='float16' needs CUDA; use 'bfloat16' on CPU")
+        return getattr(torch, amp)
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16

@@ -1,0 +1,453 @@
+"""Fitting a model to SeqData: the training loop, validation, early stopping, checkpoints, resume.
+
+Randomness is a pure function of ``(seed, epoch)``: the batch order, the fresh negatives, the
+augmentation and dropout of epoch ``e`` are seeded from ``seed`` and ``e`` alone. A run resumed
+after epoch ``k`` therefore ends with exactly the weights of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from motifnet.data import SeqData, batches, random_split
+from motifnet.errors import MotifnetError
+from motifnet.training import distributed
+from motifnet.training.options import FitOptions
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns.
+
+    Attributes:
+        history: one dict per epoch (epoch, train_loss, valid_loss, valid_<metric>, lr, seconds).
+        best_epoch: the epoch whose weights the model holds at the end (1-based).
+        best_metric: the monitored validation value at that epoch (NaN without validation).
+        monitor: the monitored metric's name.
+        out_dir: the run folder, or None when trained in memory.
+        metrics: the final validation metrics of the best model ({} without validation).
+        seconds: training wall time (all epochs, this call and resumed ones).
+        stopped_early: whether early stopping ended training.
+    """
+
+    history: list[dict]
+    best_epoch: int
+    best_metric: float
+    monitor: str
+    out_dir: Path | None
+    metrics: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    stopped_early: bool = False
+
+
+class NonFiniteLoss(Exception):
+    """Raised inside the loop when the loss is NaN or infinite."""
+
+
+def epoch_seed(seed: int, epoch: int, purpose: int = 0) -> int:
+    """A 63-bit seed for ``(seed, epoch, purpose)`` (purpose: 0 batches, 1 negatives, 2 torch)."""
+    return int(np.random.SeedSequence([seed, epoch, purpose]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def default_monitor(task: str) -> str:
+    """auroc for binary/multilabel, accuracy for multiclass, loss for regression."""
+    return {"binary": "auroc", "multilabel": "auroc", "multiclass": "accuracy"}.get(task, "loss")
+
+
+def _check_data(name: str, data: SeqData, opts: FitOptions) -> None:
+    if len(data) == 0:
+        raise MotifnetError(f"the {name} data are empty (no sequences)")
+    if data.n_targets == 0:
+        raise MotifnetError(f"the {name} data have no labels (no target columns)")
+    targets = np.asarray(data.targets)
+    if data.task != "multiclass" and not np.isfinite(targets).all():
+        raise MotifnetError(f"the {name} data have missing (NaN) labels")
+    if data.task in ("binary", "multilabel") and not np.isin(targets, (0, 1)).all():
+        raise MotifnetError(f"{data.task} labels in the {name} data must be 0 or 1")
+    if data.task == "multiclass" and (targets.min() < 0 or targets.max() >= data.n_targets):
+        raise MotifnetError(f"class indices in the {name} data must lie in 0..{data.n_targets - 1}")
+    if "rc" in opts.augment and data.alphabet != "DNA":
+        raise MotifnetError("augment 'rc' (reverse complement) only applies to DNA, the data are RNA")
+
+
+def _check_labels_present(train: SeqData, opts: FitOptions) -> None:
+    """Binary data with a single class cannot be learned unless negatives are made."""
+    if train.task != "binary" or opts.negatives:
+        return
+    labels = np.asarray(train.targets[:, 0])
+    if (labels > 0.5).all():
+        raise MotifnetError(
+            "the training data hold only positives (label 1); add negatives "
+            "(--negatives dinuc-shuffle, as DeepBind did) or give labelled data"
+        )
+    if (labels < 0.5).all():
+        raise MotifnetError("the training data hold only negatives (label 0); labels are absent or wrong")
+
+
+def _check_model(model, data: SeqData, device) -> None:
+    """A forward pass on two sequences: the output must be ``[2, n_targets]``."""
+    import torch
+
+    from motifnet.sequence import one_hot
+
+    x = one_hot(np.ascontiguousarray(data.tokens[: min(2, len(data))]), device=device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except (RuntimeError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise MotifnetError(f"the model cannot take inputs of shape [B, 4, {data.length}]: {first}") from None
+    finally:
+        model.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.shape != (x.shape[0], data.n_targets):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        what = "classes" if data.task == "multiclass" else "target(s)"
+        raise MotifnetError(
+            f"the model returns {shape} but the {data.task} data have {data.n_targets} {what} "
+            f"(expected [B, {data.n_targets}]); build the model with n_targets={data.n_targets}"
+        )
+
+
+def _make_optimizer(model, opts: FitOptions):
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise MotifnetError("the model has no trainable parameters")
+    if opts.optimizer == "adam":
+        return torch.optim.Adam(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    if opts.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    if opts.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=opts.lr, momentum=opts.momentum, weight_decay=opts.weight_decay)
+    return torch.optim.RMSprop(params, lr=opts.lr, momentum=opts.momentum, weight_decay=opts.weight_decay)
+
+
+def _make_scheduler(optimizer, opts: FitOptions, higher_is_better: bool):
+    import torch
+
+    if opts.schedule == "plateau":
+        patience = max(1, (opts.patience or 4) // 2)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="max" if higher_is_better else "min", factor=0.5, patience=patience
+        )
+    if opts.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=opts.epochs)
+    return None
+
+
+def _split(train: SeqData, valid: SeqData | None, opts: FitOptions) -> tuple[SeqData, SeqData | None]:
+    """Positives-only data are split before negatives are added; the split is seeded and stratified."""
+    if valid is not None or opts.valid_fraction == 0:
+        return train, valid
+    if opts.negatives:
+        from motifnet.negatives import positives_of
+
+        train = positives_of(train)
+    keep, held = random_split(train, (1 - opts.valid_fraction, opts.valid_fraction), seed=opts.seed)
+    if len(keep) == 0 or len(held) == 0:
+        raise MotifnetError(
+            f"valid_fraction={opts.valid_fraction} of {len(train)} sequences leaves an empty split; "
+            "give more data, another fraction, or separate validation data"
+        )
+    return train.subset(keep), train.subset(held)
+
+
+def _prepare_valid(valid: SeqData | None, opts: FitOptions) -> SeqData | None:
+    """Validation data get one fixed set of negatives when they hold positives only."""
+    if valid is None or not opts.negatives:
+        return valid
+    labels = np.asarray(valid.targets[:, 0])
+    if (labels > 0.5).all():
+        from motifnet.negatives import with_negatives
+
+        return with_negatives(valid, seed=epoch_seed(opts.seed, 0, 3), method=opts.negatives)
+    return valid
+
+
+def _is_better(value: float, best: float, higher_is_better: bool) -> bool:
+    if math.isnan(value):
+        return False
+    if math.isnan(best):
+        return True
+    return value > best if higher_is_better else value < best
+
+
+def _validate(model, loss_fn, valid: SeqData, opts: FitOptions, strands: str, amp_dtype) -> tuple[float, dict]:
+    """(validation loss, metrics dict) of the current model."""
+    import torch
+
+    from motifnet.metrics import evaluate
+    from motifnet.training.losses import activate
+    from motifnet.training.predict import predict_logits
+
+    logits = predict_logits(model, valid.tokens, max(opts.batch_size, 512), strands, amp_dtype)
+    device = logits.device
+    targets = torch.from_numpy(np.asarray(valid.targets)).to(device)
+    probabilities = activate(valid.task, logits, opts.regression_loss)
+    if strands == "both":
+        loss = 0.5 * (float(loss_fn(logits[0], targets)) + float(loss_fn(logits[1], targets)))
+        probabilities = probabilities.mean(dim=0)
+    else:
+        loss = float(loss_fn(logits, targets))
+    metrics = evaluate(valid.task, np.asarray(valid.targets), probabilities.cpu().numpy(), valid.target_names)
+    metrics["loss"] = loss
+    return loss, metrics
+
+
+def _monitored(metrics: dict, monitor: str) -> float:
+    if monitor == "loss":
+        return metrics["loss"]
+    if monitor == "accuracy":
+        return metrics.get("accuracy", float("nan"))
+    return metrics["macro"][monitor]
+
+
+def fit(
+    model,
+    train: SeqData,
+    valid: SeqData | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    quiet: bool = False,
+    run_info: dict | None = None,
+    on_epoch_end: Callable[[int, dict], Any] | None = None,
+    **options,
+) -> FitResult:
+    """Train ``model`` on ``train``; early-stop on ``valid``; keep the best weights in ``model``.
+
+    Args:
+        model: an ``nn.Module`` taking one-hot ``[B, 4, L]`` and returning logits ``[B, T]``
+            (T = ``train.n_targets``). A motifnet model's ``config`` is saved so the run reloads.
+        train: training data (positives only with ``negatives="dinuc-shuffle"``).
+        valid: validation data; default a seeded stratified ``valid_fraction`` of ``train``.
+        out_dir: run folder (config.json, model.safetensors, last.safetensors, optimizer state,
+            state.json, metrics.json, history.csv); None trains in memory.
+        resume: continue the run in ``out_dir`` from its last completed epoch (same options).
+        overwrite: replace a run already in ``out_dir``.
+        quiet: no progress bar or epoch lines.
+        run_info: extra JSON entries for config.json (data paths, model name...).
+        on_epoch_end: called as ``on_epoch_end(epoch, history_row)`` after each checkpoint.
+        **options: see :class:`~motifnet.training.options.FitOptions` (epochs, batch_size, lr,
+            optimizer, weight_decay, schedule, grad_clip, patience, monitor, class_weights,
+            augment, negatives, valid_fraction, seed, device, amp, ...).
+
+    Returns:
+        A :class:`FitResult`; ``model`` holds the best weights (by the monitored metric), in eval mode.
+
+    Raises:
+        MotifnetError: bad options, empty or unlabelled data, a model whose output does not fit the
+            task, an unwritable or occupied ``out_dir``, nothing to resume, or a NaN/infinite loss
+            (the last good checkpoint is kept).
+    """
+    import torch
+
+    from motifnet import runs
+    from motifnet.training.checkpoint import load_training_state, save_training_state
+    from motifnet.training.devices import autocast_dtype, resolve_device
+    from motifnet.training.losses import make_loss
+
+    opts = FitOptions.from_dict(options)
+    _check_data("training", train, opts)
+    train, valid = _split(train, valid, opts)
+    if valid is not None:
+        _check_data("validation", valid, opts)
+        if (valid.task, valid.target_names, valid.alphabet) != (train.task, train.target_names, train.alphabet):
+            raise MotifnetError("validation data differ from the training data in task, targets or alphabet")
+    _check_labels_present(train, opts)
+    if opts.negatives:
+        from motifnet.negatives import positives_of
+
+        train = positives_of(train)
+    valid = _prepare_valid(valid, opts)
+
+    device = resolve_device(opts.device)
+    distributed.init_from_env(device.type)
+    device = distributed.local_device(device)
+    rank, world_size = distributed.rank_and_size()
+    is_main = rank == 0
+    amp_dtype = autocast_dtype(device, opts.amp)
+    model.to(device)
+    _check_model(model, train, device)
+
+    monitor = default_monitor(train.task) if opts.monitor == "auto" else opts.monitor
+    if valid is None:
+        monitor = "loss"
+    if monitor == "accuracy" and train.task != "multiclass":
+        raise MotifnetError("monitor 'accuracy' needs multiclass data")
+    if monitor in ("auroc", "auprc") and train.task == "regression":
+        raise MotifnetError(f"monitor {monitor!r} needs classification data")
+    higher_is_better = monitor != "loss"
+    strands = opts.valid_strands if opts.valid_strands != "auto" else ("both" if "rc" in opts.augment else "forward")
+
+    loss_fn = make_loss(train.task, train.n_targets, opts.class_weights, opts.regression_loss, device)
+    optimizer = _make_optimizer(model, opts)
+    scheduler = _make_scheduler(optimizer, opts, higher_is_better)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
+
+    config = {
+        "format": runs.RUN_FORMAT,
+        "version": runs.RUN_VERSION,
+        "model": getattr(model, "config", None),
+        "task": train.task,
+        "target_names": train.target_names,
+        "alphabet": train.alphabet,
+        "input_length": train.length,
+        "training": opts.to_dict(),
+        "seed": opts.seed,
+        **(run_info or {}),
+    }
+    out_dir = Path(out_dir) if out_dir is not None else None
+    history: list[dict] = []
+    best_metric, best_epoch, bad_epochs, start_epoch = float("nan"), 0, 0, 1
+    seconds_before, stopped_early = 0.0, False
+    best_state = None
+    if resume and out_dir is None:
+        raise MotifnetError("resume needs out_dir (the run folder to continue)")
+    if out_dir is not None:
+        if is_main:
+            runs.prepare_run_dir(out_dir, resume=resume, overwrite=overwrite)
+        distributed.barrier()
+        if resume:
+            saved = runs.read_config(out_dir)
+            ignore = ("epochs", "device", "max_seconds")
+            old = {k: v for k, v in saved.get("training", {}).items() if k not in ignore}
+            new = {k: v for k, v in runs._json_safe(opts.to_dict()).items() if k not in ignore}
+            if old != new or saved.get("model") != runs._json_safe(config["model"]):
+                changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) or ["model"]
+                raise MotifnetError(f"cannot resume with different settings ({', '.join(changed)})", path=out_dir)
+            state = load_training_state(out_dir, model, optimizer, scheduler, device)
+            history = state["history"]
+            best_metric = float("nan") if state["best_metric"] is None else state["best_metric"]
+            best_epoch, bad_epochs = state["best_epoch"], state["bad_epochs"]
+            start_epoch, seconds_before = state["epoch"] + 1, state["seconds"]
+            stopped_early = state.get("stopped_early", False)
+        elif is_main:
+            runs.write_json(out_dir / runs.CONFIG_FILE, config)
+
+    net = distributed.wrap(model, device)
+    epoch = start_epoch - 1
+    clock = time.perf_counter()
+    from tqdm.auto import tqdm
+
+    for epoch in range(start_epoch, opts.epochs + 1):
+        if stopped_early:
+            break
+        started = time.perf_counter()
+        torch.manual_seed(epoch_seed(opts.seed, epoch, 2))
+        generator = torch.Generator(device=device).manual_seed(epoch_seed(opts.seed, epoch, 4))
+        epoch_data = train
+        if opts.negatives:
+            from motifnet.negatives import with_negatives
+
+            epoch_data = with_negatives(train, seed=epoch_seed(opts.seed, epoch, 1), method=opts.negatives)
+        rows = distributed.shard(len(epoch_data), rank, world_size, epoch_seed(opts.seed, epoch, 5))
+        n_batches = -(-len(rows) // opts.batch_size)
+        net.train()
+        total, count = torch.zeros((), device=device), 0
+        progress = tqdm(
+            batches(epoch_data, opts.batch_size, shuffle=True, seed=epoch_seed(opts.seed, epoch, 0), device=device, indices=rows),
+            total=n_batches, disable=quiet or not is_main, desc=f"epoch {epoch}/{opts.epochs}", leave=False,
+        )
+        try:
+            for step, (x, y) in enumerate(progress, start=1):
+                if "rc" in opts.augment:
+                    from motifnet.training.augment import random_strand
+
+                    x = random_strand(x, generator)
+                if "shift" in opts.augment:
+                    from motifnet.training.augment import random_shift
+
+                    x = random_shift(x, opts.max_shift, generator)
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                    logits = net(x)
+                loss = loss_fn(logits.float(), y)
+                if not torch.isfinite(loss):
+                    raise NonFiniteLoss(f"epoch {epoch}, step {step}")
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                if opts.grad_clip:
+                    scaler.unscale_(optimizer)
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), opts.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+                total += loss.detach() * len(y)
+                count += len(y)
+                if step % 20 == 0 and not quiet and is_main:
+                    progress.set_postfix(loss=f"{float(total) / count:.4f}")
+        except NonFiniteLoss as where:
+            kept = f"; the last good checkpoint (epoch {epoch - 1}) is kept in {out_dir}" if out_dir and epoch > 1 else ""
+            raise MotifnetError(
+                f"the training loss became NaN or infinite at {where}{kept}; "
+                "try a smaller lr, grad_clip, or check the targets"
+            ) from None
+        finally:
+            progress.close()
+        row: dict = {"epoch": epoch, "train_loss": float(total) / max(count, 1)}
+        if valid is not None:
+            valid_loss, valid_metrics = _validate(model, loss_fn, valid, opts, strands, amp_dtype)
+            row["valid_loss"] = valid_loss
+            if monitor != "loss":
+                row[f"valid_{monitor}"] = _monitored(valid_metrics, monitor)
+            value = _monitored(valid_metrics, monitor)
+        else:
+            value = row["train_loss"]
+        row["lr"] = optimizer.param_groups[0]["lr"]
+        row["seconds"] = round(time.perf_counter() - started, 3)
+        history.append(row)
+        if scheduler is not None:
+            scheduler.step(value) if opts.schedule == "plateau" else scheduler.step()
+        if _is_better(value, best_metric, higher_is_better):
+            best_metric, best_epoch, bad_epochs = value, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+            if out_dir is not None and is_main:
+                runs.save_weights(best_state, out_dir / runs.BEST_WEIGHTS)
+        else:
+            bad_epochs += 1
+        elapsed = seconds_before + time.perf_counter() - clock
+        if valid is not None and opts.patience is not None and bad_epochs >= opts.patience:
+            stopped_early = True
+        if opts.max_seconds is not None and elapsed >= opts.max_seconds:
+            stopped_early = True
+        if out_dir is not None and is_main:
+            progress_state = {
+                "epoch": epoch, "history": history, "best_metric": best_metric, "best_epoch": best_epoch,
+                "bad_epochs": bad_epochs, "seconds": elapsed, "stopped_early": stopped_early,
+            }
+            save_training_state(out_dir, model, optimizer, scheduler, progress_state)
+            runs.write_history(out_dir / runs.HISTORY_FILE, history)
+        if not quiet and is_main:
+            shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+            tqdm.write(shown)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, row)
+    seconds = seconds_before + time.perf_counter() - clock
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    elif best_epoch and out_dir is not None:  # resumed: the best epoch may predate this call
+        model.load_state_dict(runs.load_weights(out_dir / runs.BEST_WEIGHTS, device=device))
+    model.eval()
+    metrics: dict = {}
+    if valid is not None:
+        _, metrics = _validate(model, loss_fn, valid, opts, strands, amp_dtype)
+    result = FitResult(history, best_epoch, best_metric, monitor, out_dir, metrics, seconds, stopped_early)
+    if out_dir is not None and is_main:
+        runs.write_json(
+            out_dir / runs.METRICS_FILE,
+            {"best_epoch": best_epoch, "monitor": monitor, "best_metric": best_metric, "epochs_run": epoch,
+             "stopped_early": stopped_early, "train_seconds": round(seconds, 3), "valid": metrics},
+        )
+    distributed.barrier()
+    return result
