@@ -359,3 +359,73 @@ def batches(
         x = one_hot(torch.from_numpy(np.ascontiguousarray(data.tokens[chosen])), device=device)
         y = torch.from_numpy(np.asarray(data.targets[chosen])).to(device)
         yield x, y
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary
+
+
+def summarize(data: SeqData, chunk: int = 1 << 16) -> dict:
+    """Counts, lengths, class balance, GC and N fraction of ``data`` (JSON-ready).
+
+    Reads the tokens ``chunk`` rows at a time, so a memory-mapped store is never loaded whole.
+
+    Returns:
+        ``{"n", "alphabet", "task", "targets", "length": {"padded", "min", "median", "max"},
+        "gc", "n_fraction", "labels", "annotations"}`` where ``gc`` is the G+C fraction of all
+        called (A/C/G/T) bases, ``n_fraction`` the fraction of N among the true-length bases and
+        ``labels`` the class balance (counts and fractions per class or target; for regression
+        mean, std, min and max; ``{"unlabeled": true}`` if all targets are NaN).
+    """
+    lengths = np.asarray(data.lengths)
+    called = gc = bases = 0
+    for begin in range(0, len(data), chunk):
+        tokens = np.asarray(data.tokens[begin : begin + chunk])
+        inside = np.arange(tokens.shape[1]) < lengths[begin : begin + chunk, None]
+        counts = np.bincount(tokens[inside], minlength=N_TOKEN + 1)
+        called += int(counts[:N_TOKEN].sum())
+        gc += int(counts[1] + counts[2])
+        bases += int(counts.sum())
+    return {
+        "n": len(data),
+        "alphabet": data.alphabet,
+        "task": data.task,
+        "targets": data.target_names,
+        "length": {
+            "padded": data.length,
+            "min": int(lengths.min()) if len(lengths) else 0,
+            "median": float(np.median(lengths)) if len(lengths) else 0.0,
+            "max": int(lengths.max(initial=0)),
+        },
+        "gc": gc / called if called else None,
+        "n_fraction": (bases - called) / bases if bases else None,
+        "labels": _label_summary(data),
+        "annotations": {key: _annotation_summary(value) for key, value in data.annotations.items()},
+    }
+
+
+def _label_summary(data: SeqData) -> dict:
+    targets = np.asarray(data.targets)
+    n = max(len(data), 1)
+    if data.task == "multiclass":
+        counts = np.bincount(targets, minlength=len(data.target_names))
+        return {name: {"count": int(c), "fraction": float(c / n)} for name, c in zip(data.target_names, counts)}
+    if np.isnan(targets).all():
+        return {"unlabeled": True}
+    if data.task in ("binary", "multilabel"):
+        positives = np.nansum(targets, axis=0, dtype=np.float64)
+        return {name: {"positive": int(p), "negative": int(np.sum(targets[:, k] == 0)), "fraction": float(p) / n}
+                for k, (name, p) in enumerate(zip(data.target_names, positives))}
+    return {name: {"mean": float(np.nanmean(column)), "std": float(np.nanstd(column)),
+                   "min": float(np.nanmin(column)), "max": float(np.nanmax(column))}
+            for name, column in zip(data.target_names, targets.T)}
+
+
+def _annotation_summary(values: np.ndarray) -> dict:
+    values = np.asarray(values)
+    if values.dtype.kind in "iuf":
+        return {"min": values.min().item(), "max": values.max().item()} if len(values) else {}
+    unique, counts = np.unique(values, return_counts=True)
+    if len(unique) > 30:
+        return {"distinct": int(len(unique))}
+    return {str(u): int(c) for u, c in zip(unique, counts)}
