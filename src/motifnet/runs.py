@@ -320,3 +320,27 @@ def prepare_run_dir(path: str | os.PathLike, resume: bool = False, overwrite: bo
         for name in (CONFIG_FILE, BEST_WEIGHTS, LAST_WEIGHTS, OPTIMIZER_FILE, STATE_FILE, METRICS_FILE, HISTORY_FILE):
             (path / name).unlink(missing_ok=True)
     return path
+
+
+def default_strands(config: Mapping[str, Any]) -> str:
+    """"both" for a DNA run trained with reverse-complement augmentation, else "forward"."""
+    augment = (config.get("training") or {}).get("augment") or []
+    return "both" if config.get("alphabet") == "DNA" and "rc" in augment else "forward"
+
+
+def check_compatible(run: Run, data, path: str | os.PathLike | None = None) -> None:
+    """Check that ``data`` (SeqData) can be scored by ``run``: same alphabet, and for labelled
+    evaluation the same task and targets (binary runs accept any single target name).
+
+    Raises:
+        MotifnetError: a different alphabet, task, or target list.
+    """
+    if data.alphabet != run.alphabet:
+        raise MotifnetError(f"the run was trained on {run.alphabet}, the data are {data.alphabet}", path=path)
+    if data.task != run.task:
+        raise MotifnetError(f"the run is {run.task} but the data are {data.task}", path=path)
+    same_binary = run.task == "binary" and data.n_targets == 1
+    if not same_binary and list(data.target_names) != run.target_names:
+        raise MotifnetError(
+            f"the data's targets {list(data.target_names)[:5]} differ from the run's {run.target_names[:5]}", path=path
+        )
