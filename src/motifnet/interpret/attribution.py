@@ -1,0 +1,263 @@
+"""Attributions per sequence: in-silico saturation mutagenesis, gradients, integrated gradients.
+
+Every method takes a model returning logits ``[B, T]`` and one-hot input ``x`` ``[N, 4, L]``
+and explains one output per sequence: ``target`` is an int (the same output for all) or an int
+array ``[N]``. They work for convolutional and recurrent models alike (gradients are taken with
+cuDNN disabled, because cuDNN's RNN backward refuses eval mode). The model is put in eval mode
+for the call and restored afterwards.
+
+DeepLIFT/SHAP are not implemented: integrated gradients give the same kind of "observed base"
+map with an exact completeness check (``sum(attribution) = f(x) - f(baseline)`` as the number of
+steps grows), which :func:`integrated_gradients` reports as its convergence delta, and need no
+extra dependency. See docs/interpretation.md for the comparison.
+
+Shapes: attributions are float32 ``[N, 4, L]`` on the CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable, Iterator
+
+import numpy as np
+
+from motifnet.errors import MotifnetError
+
+METHODS = ("ism", "saliency", "grad_x_input", "integrated_gradients")
+
+
+@contextlib.contextmanager
+def _eval_mode(model) -> Iterator[None]:
+    """Eval mode (dropout off, batch-norm statistics fixed) for the block; cuDNN off on CUDA
+    so recurrent layers can be differentiated in eval mode."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.backends.cudnn.flags(enabled=False):
+            yield
+    finally:
+        model.train(was_training)
+
+
+def _device(model, device=None):
+    import torch
+
+    if device is not None:
+        return torch.device(device)
+    for parameter in model.parameters():
+        return parameter.device
+    return torch.device("cpu")
+
+
+def _targets(target, n: int) -> np.ndarray:
+    """Per-sequence output index ``[N]`` from an int or an array."""
+    if target is None:
+        target = 0
+    array = np.broadcast_to(np.asarray(target, dtype=np.int64), (n,))
+    return np.ascontiguousarray(array)
+
+
+def _as_one_hot(x):
+    """A float32 one-hot tensor ``[N, 4, L]`` from a tensor/array of that shape or tokens ``[N, L]``."""
+    import torch
+
+    from motifnet.sequence import one_hot
+
+    if not isinstance(x, torch.Tensor):
+        x = np.asarray(x)
+        x = one_hot(x) if x.ndim == 2 and x.dtype == np.uint8 else torch.as_tensor(x)
+    elif x.ndim == 2:
+        x = one_hot(x)
+    if x.ndim != 3 or x.shape[1] != 4:
+        raise MotifnetError(f"expected one-hot input [N, 4, L] or tokens [N, L], got shape {tuple(x.shape)}")
+    return x.to(torch.float32)
+
+
+def _select(logits, target):
+    """``logits[i, target[i]]`` ``[B]``."""
+    return logits.gather(1, target.view(-1, 1)).squeeze(1)
+
+
+def predict_outputs(model, x, target=None, batch_size: int = 256, device=None):
+    """The explained logit of each sequence ``[N]`` (float32, CPU)."""
+    import torch
+
+    x = _as_one_hot(x)
+    device = _device(model, device)
+    targets = torch.from_numpy(_targets(target, len(x)))
+    out = []
+    with _eval_mode(model), torch.no_grad():
+        for begin in range(0, len(x), batch_size):
+            chunk = x[begin : begin + batch_size].to(device)
+            out.append(_select(model(chunk), targets[begin : begin + batch_size].to(device)).float().cpu())
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def ism(model, x, target=None, batch_size: int = 1024, device=None, quiet: bool = True):
+    """In-silico saturation mutagenesis: ``effects[i, c, l] = f(x_i with base c at l) - f(x_i)``.
+
+    Only real edits are run: the observed base of each position is skipped (its effect is 0);
+    at an N position (all-zero column) all four bases are tried. Mutants of all sequences are
+    batched together, ``batch_size`` model inputs at a time.
+
+    Args:
+        model: logits ``[B, T]`` from one-hot ``[B, 4, L]``.
+        x: one-hot ``[N, 4, L]`` (or uint8 tokens ``[N, L]``).
+        target: output explained: an int or an int array ``[N]`` (default 0).
+
+    Returns:
+        float32 ``[N, 4, L]``.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    x = _as_one_hot(x)
+    n, _, length = x.shape
+    device = _device(model, device)
+    targets = torch.from_numpy(_targets(target, n))
+    reference = predict_outputs(model, x, targets.numpy(), batch_size, device)
+    # All (sequence, base, position) edits that change the sequence, in sequence order.
+    rows, bases, positions = torch.nonzero(x == 0, as_tuple=True)
+    effects = torch.zeros(n, 4, length, dtype=torch.float32)
+    x_device = x.to(device)
+    with _eval_mode(model), torch.no_grad():
+        for begin in tqdm(range(0, len(rows), batch_size), desc="ISM", disable=quiet):
+            r = rows[begin : begin + batch_size].to(device)
+            b = bases[begin : begin + batch_size].to(device)
+            p = positions[begin : begin + batch_size].to(device)
+            mutants = x_device[r]
+            index = torch.arange(len(r), device=device)
+            mutants[index, :, p] = 0.0
+            mutants[index, b, p] = 1.0
+            values = _select(model(mutants), targets.to(device)[r]).float().cpu()
+            effects[rows[begin : begin + batch_size], bases[begin : begin + batch_size],
+                    positions[begin : begin + batch_size]] = values - reference[r.cpu()]
+    return effects
+
+
+def ism_importance(effects, x):
+    """Observed-base importance from ISM effects: at each observed base, minus the mean effect
+    of its alternatives (positive where the observed base raises the output); 0 elsewhere.
+    ``[N, 4, L]`` -> ``[N, 4, L]``."""
+    import torch
+
+    x = _as_one_hot(x)
+    alternatives = (1.0 - x).sum(dim=1, keepdim=True).clamp(min=1.0)
+    return -(effects * (1.0 - x)).sum(dim=1, keepdim=True) / alternatives * x
+
+
+def gradients(model, x, target=None, batch_size: int = 256, device=None):
+    """``d f_target / d x`` ``[N, 4, L]`` at the input (float32, CPU)."""
+    import torch
+
+    x = _as_one_hot(x)
+    device = _device(model, device)
+    targets = torch.from_numpy(_targets(target, len(x)))
+    out = []
+    with _eval_mode(model):
+        for begin in range(0, len(x), batch_size):
+            chunk = x[begin : begin + batch_size].to(device).requires_grad_(True)
+            value = _select(model(chunk), targets[begin : begin + batch_size].to(device)).sum()
+            (grad,) = torch.autograd.grad(value, chunk)
+            out.append(grad.float().cpu())
+    return torch.cat(out) if out else torch.zeros_like(x)
+
+
+def saliency(model, x, target=None, center: bool = True, batch_size: int = 256, device=None):
+    """Saliency map: the input gradient ``[N, 4, L]``; with ``center`` the mean over the four
+    channels is removed at each position (Majdandzic et al. 2023), which removes the component
+    of the gradient that points off the one-hot simplex."""
+    grad = gradients(model, x, target, batch_size, device)
+    return grad - grad.mean(dim=1, keepdim=True) if center else grad
+
+
+def grad_x_input(model, x, target=None, center: bool = True, batch_size: int = 256, device=None):
+    """Gradient x input ``[N, 4, L]``: the (centred) gradient at each observed base, 0 elsewhere."""
+    x = _as_one_hot(x)
+    return saliency(model, x, target, center, batch_size, device) * x
+
+
+def _baseline(x, kind: str, seed: int):
+    import torch
+
+    from motifnet.sequence import dinucleotide_shuffle, one_hot
+
+    if kind == "zeros":
+        return torch.zeros_like(x)
+    if kind == "uniform":
+        return torch.full_like(x, 0.25)
+    if kind == "shuffle":
+        tokens = torch.where(x.sum(1) > 0, x.argmax(1), torch.full(x.shape[::2], 4)).to(torch.uint8).numpy()
+        return one_hot(dinucleotide_shuffle(tokens, seed=seed))
+    raise MotifnetError(f"unknown baseline {kind!r}; expected 'zeros', 'uniform' or 'shuffle'")
+
+
+def integrated_gradients(
+    model,
+    x,
+    target=None,
+    baseline: str = "shuffle",
+    steps: int = 32,
+    n_baselines: int = 1,
+    batch_size: int = 256,
+    device=None,
+    seed: int = 0,
+    return_delta: bool = False,
+):
+    """Integrated gradients (Sundararajan et al. 2017), observed-base form ``[N, 4, L]``:
+    ``(x - x0) * mean_a grad f(x0 + a (x - x0))`` over ``steps`` midpoints of [0, 1], averaged over
+    ``n_baselines`` baselines (``'shuffle'``: dinucleotide shuffles of each sequence, seeded;
+    ``'zeros'``: all-N; ``'uniform'``: 0.25 everywhere).
+
+    Returns:
+        attributions, or ``(attributions, delta)`` with ``return_delta``: ``delta[i] =
+        sum(attr_i) - (f(x_i) - mean f(x0_i))`` ``[N]``, the convergence (completeness) error.
+    """
+    import torch
+
+    x = _as_one_hot(x)
+    targets = _targets(target, len(x))
+    alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
+    total = torch.zeros_like(x)
+    baseline_outputs = torch.zeros(len(x))
+    for b in range(n_baselines):
+        x0 = _baseline(x, baseline, seed + b)
+        grad_sum = torch.zeros_like(x)
+        for alpha in alphas:
+            grad_sum += gradients(model, x0 + alpha * (x - x0), targets, batch_size, device)
+        total += (x - x0) * grad_sum / steps
+        baseline_outputs += predict_outputs(model, x0, targets, batch_size, device)
+    attributions = total / n_baselines
+    if not return_delta:
+        return attributions
+    outputs = predict_outputs(model, x, targets, batch_size, device)
+    delta = attributions.sum(dim=(1, 2)) - (outputs - baseline_outputs / n_baselines)
+    return attributions, delta
+
+
+def attribute(model, x, method: str = "grad_x_input", target=None, **options):
+    """Observed-base attribution map ``[N, 4, L]`` by ``method`` (one of :data:`METHODS`):
+    'ism' (:func:`ism_importance` of :func:`ism`), 'saliency' (centred gradient at the observed
+    base, i.e. the same as 'grad_x_input'), 'grad_x_input', 'integrated_gradients'.
+
+    Raises:
+        MotifnetError: an unknown method.
+    """
+    x = _as_one_hot(x)
+    if method == "ism":
+        return ism_importance(ism(model, x, target, **options), x)
+    if method in ("saliency", "grad_x_input"):
+        return grad_x_input(model, x, target, **options)
+    if method == "integrated_gradients":
+        return integrated_gradients(model, x, target, **options)
+    raise MotifnetError(f"unknown attribution method {method!r}; expected one of {list(METHODS)}")
+
+
+def position_scores(attributions, x=None):
+    """Per-position importance ``[N, L]``: the attribution summed over channels (for maps that
+    are non-zero only at the observed base), or taken at the observed base when ``x`` is given."""
+    if x is not None:
+        attributions = attributions * _as_one_hot(x)
+    return attributions.sum(dim=1)

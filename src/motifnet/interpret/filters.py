@@ -1,0 +1,308 @@
+"""First-layer filters as motifs: the activation-based view (Koo & Eddy 2019) and the weight view.
+
+Activation view: for each filter, every input window whose activation exceeds ``threshold``
+(default 0.5) times that filter's maximum activation over a data set is collected, the windows
+(aligned by construction: each starts where the filter was applied) are summed into a count
+matrix ``[4, k]`` and normalised into a position probability matrix (PPM).
+
+Activations are computed here from the filter weights applied to the one-hot sequence
+(``conv1d`` with the layer's own stride, dilation and padding), not through the model's forward
+pass, so a model's own input handling (strand stacking, 0.25 padding) does not shift positions:
+window ``j`` of the output always starts at input position ``j * stride - left_padding``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from motifnet.errors import MotifnetError
+
+DEFAULT_THRESHOLD = 0.5
+
+
+@dataclass
+class FilterMotifs:
+    """Motifs derived from the F first-layer filters of a model.
+
+    Attributes:
+        counts: float64 ``[F, 4, k]`` summed one-hot windows (activation view) or
+            probabilities times ``n_sites`` (weight view).
+        n_sites: int64 ``[F]`` windows counted per filter (0: the filter never fired).
+        max_activation: float64 ``[F]`` each filter's maximum activation over the data.
+        names: ``[F]`` names, ``filter0`` ... ``filterF-1``.
+        method: 'activation' or 'weights'.
+    """
+
+    counts: np.ndarray
+    n_sites: np.ndarray
+    max_activation: np.ndarray
+    names: list[str] = field(default_factory=list)
+    method: str = "activation"
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            self.names = [f"filter{i}" for i in range(len(self.counts))]
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    @property
+    def length(self) -> int:
+        """Filter length k."""
+        return int(self.counts.shape[-1])
+
+    def probabilities(self, pseudocount: float = 0.0) -> np.ndarray:
+        """PPMs ``[F, 4, k]``: counts plus ``pseudocount`` (spread uniformly) normalised per
+        column; a column with no counts is uniform."""
+        counts = self.counts + pseudocount / 4.0
+        totals = counts.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            probs = np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), 0.25)
+        return probs
+
+    def informative(self, min_sites: int = 1) -> np.ndarray:
+        """Indices of filters with at least ``min_sites`` counted windows."""
+        return np.flatnonzero(self.n_sites >= min_sites)
+
+
+def first_conv(model):
+    """The first ``nn.Conv1d`` reading the 4 one-hot channels.
+
+    Uses ``motifnet.models.first_conv`` when the model zoo provides it.
+
+    Raises:
+        MotifnetError: the model has no Conv1d with 4 input channels.
+    """
+    from torch import nn
+
+    try:
+        from motifnet.models import first_conv as zoo_first_conv
+    except ImportError:
+        zoo_first_conv = None
+    if zoo_first_conv is not None:
+        try:
+            return zoo_first_conv(model)
+        except MotifnetError:
+            raise
+        except Exception:  # a zoo helper that does not know this model: fall back below
+            pass
+    for module in model.modules():
+        if isinstance(module, nn.Conv1d) and module.in_channels == 4:
+            return module
+    raise MotifnetError(f"{type(model).__name__} has no first convolution over 4 input channels")
+
+
+def _left_padding(conv) -> int:
+    """Left zero padding of a Conv1d in positions ('same', 'valid' or an int)."""
+    padding = conv.padding
+    if isinstance(padding, str):
+        return 0 if padding == "valid" else conv.dilation[0] * (conv.kernel_size[0] - 1) // 2
+    return int(padding[0])
+
+
+def _right_padding(conv) -> int:
+    padding = conv.padding
+    if isinstance(padding, str):
+        return 0 if padding == "valid" else conv.dilation[0] * (conv.kernel_size[0] - 1) - _left_padding(conv)
+    return int(padding[0])
+
+
+class FilterScanner:
+    """Applies a Conv1d's filters to one-hot sequences and returns activations and windows.
+
+    Args:
+        conv: the first-layer ``nn.Conv1d`` (weights ``[F, 4, k]``).
+        pad_value: value of the padding columns (0 as in a zero-padded conv; 0.25 as DeepBind).
+        device: where to compute (default: the conv's device).
+    """
+
+    def __init__(self, conv, pad_value: float = 0.0, device=None) -> None:
+        import torch
+
+        if conv.groups != 1 or conv.in_channels != 4:
+            raise MotifnetError("filters can be read only from an ungrouped convolution over 4 channels")
+        self.device = device or conv.weight.device
+        self.weight = conv.weight.detach().to(self.device, torch.float32)
+        self.bias = None if conv.bias is None else conv.bias.detach().to(self.device, torch.float32)
+        self.stride = conv.stride[0]
+        self.dilation = conv.dilation[0]
+        self.left = _left_padding(conv)
+        self.right = _right_padding(conv)
+        self.pad_value = pad_value
+
+    @property
+    def n_filters(self) -> int:
+        return int(self.weight.shape[0])
+
+    @property
+    def length(self) -> int:
+        return int(self.weight.shape[-1])
+
+    def _padded(self, x):
+        import torch.nn.functional as F
+
+        x = x.to(self.device, non_blocking=True)
+        if self.left or self.right:
+            x = F.pad(x, (self.left, self.right), value=self.pad_value)
+        return x
+
+    def activations(self, x):
+        """Pre-activation filter outputs ``[B, F, L']`` for one-hot ``x`` ``[B, 4, L]``;
+        output ``j`` covers input positions ``j*stride - left + i*dilation``, i < k."""
+        import torch.nn.functional as F
+
+        return F.conv1d(self._padded(x), self.weight, self.bias, self.stride, 0, self.dilation)
+
+    def windows(self, x):
+        """Input windows ``[B, L', 4, k]`` aligned with :meth:`activations`' positions."""
+        padded = self._padded(x)
+        span = self.dilation * (self.length - 1) + 1
+        windows = padded.unfold(-1, span, self.stride)  # [B, 4, L', span]
+        if self.dilation > 1:
+            windows = windows[..., :: self.dilation]
+        return windows.permute(0, 2, 1, 3)
+
+    def starts(self, n_positions: int) -> np.ndarray:
+        """Input start position (0-based; may be negative at the left edge) of each output."""
+        return np.arange(n_positions) * self.stride - self.left
+
+
+def _one_hot_batches(data, batch_size: int, device=None) -> Iterator:
+    """One-hot ``[B, 4, L]`` batches from SeqData, a token array ``[N, L]`` or a one-hot tensor."""
+    import torch
+
+    from motifnet.sequence import one_hot
+
+    if isinstance(data, torch.Tensor) and data.ndim == 3:
+        for begin in range(0, len(data), batch_size):
+            yield data[begin : begin + batch_size].to(device or data.device, torch.float32)
+        return
+    tokens = getattr(data, "tokens", data)
+    for begin in range(0, len(tokens), batch_size):
+        yield one_hot(np.ascontiguousarray(tokens[begin : begin + batch_size]), device=device)
+
+
+def activation_motifs(
+    model_or_conv,
+    data,
+    threshold: float = DEFAULT_THRESHOLD,
+    batch_size: int = 256,
+    pad_value: float = 0.0,
+    device=None,
+    quiet: bool = True,
+) -> FilterMotifs:
+    """Koo & Eddy filter motifs: count the windows activating each filter above
+    ``threshold`` x its maximum over ``data``.
+
+    Args:
+        model_or_conv: a model (its :func:`first_conv` is used) or an ``nn.Conv1d``.
+        data: SeqData, uint8 tokens ``[N, L]`` or a one-hot tensor ``[N, 4, L]``.
+        threshold: fraction of each filter's maximum activation (0 < threshold <= 1).
+        batch_size: sequences per batch.
+        pad_value: value of the conv's padding columns when windows reach past the ends.
+        device: where to compute (default: the conv's device).
+        quiet: hide the progress bar.
+
+    Returns:
+        :class:`FilterMotifs` with counts ``[F, 4, k]``. A filter whose maximum activation is not
+        positive (it never fires after a ReLU) gets no windows (``n_sites`` 0).
+
+    Raises:
+        MotifnetError: a threshold outside (0, 1], empty data or a model without a first conv.
+    """
+    import torch
+    from torch import nn
+    from tqdm.auto import tqdm
+
+    if not 0 < threshold <= 1:
+        raise MotifnetError(f"activation threshold must be in (0, 1], got {threshold}")
+    if len(getattr(data, "tokens", data)) == 0:
+        raise MotifnetError("no sequences to compute filter activations on")
+    conv = model_or_conv if isinstance(model_or_conv, nn.Conv1d) else first_conv(model_or_conv)
+    scanner = FilterScanner(conv, pad_value=pad_value, device=device)
+    n = len(getattr(data, "tokens", data))
+    with torch.no_grad():
+        maxima = torch.full((scanner.n_filters,), -torch.inf, device=scanner.device)
+        for x in tqdm(_one_hot_batches(data, batch_size, scanner.device), total=-(-n // batch_size),
+                      desc="filter maxima", disable=quiet):
+            maxima = torch.maximum(maxima, scanner.activations(x).amax(dim=(0, 2)))
+        cutoff = torch.where(maxima > 0, threshold * maxima, torch.full_like(maxima, torch.inf))
+        counts = torch.zeros(scanner.n_filters, 4, scanner.length, dtype=torch.float64, device=scanner.device)
+        n_sites = torch.zeros(scanner.n_filters, dtype=torch.int64, device=scanner.device)
+        for x in tqdm(_one_hot_batches(data, batch_size, scanner.device), total=-(-n // batch_size),
+                      desc="filter windows", disable=quiet):
+            above = scanner.activations(x) >= cutoff.view(1, -1, 1)  # [B, F, L']
+            windows = scanner.windows(x)  # [B, L', 4, k]
+            counts += torch.einsum("bfj,bjck->fck", above.to(windows.dtype), windows).double()
+            n_sites += above.sum(dim=(0, 2))
+    return FilterMotifs(
+        counts=counts.cpu().numpy(),
+        n_sites=n_sites.cpu().numpy(),
+        max_activation=maxima.cpu().double().numpy(),
+        method="activation",
+    )
+
+
+def weight_motifs(model_or_conv, scale: float = 1.0, n_sites: int = 100) -> FilterMotifs:
+    """The weight view: each filter read as log-odds against a uniform background,
+    ``p[c, i] = softmax_c(scale * w[c, i])`` (a filter equal to ``log(p / 0.25)`` gives back p).
+
+    Returns:
+        :class:`FilterMotifs` with ``counts = n_sites * p`` ``[F, 4, k]``.
+    """
+    import torch
+    from torch import nn
+
+    conv = model_or_conv if isinstance(model_or_conv, nn.Conv1d) else first_conv(model_or_conv)
+    weight = conv.weight.detach().double().cpu()
+    if weight.shape[1] != 4:
+        raise MotifnetError("filters can be read only from a convolution over 4 channels")
+    probs = torch.softmax(scale * weight, dim=1).numpy()
+    maxima = (weight.amax(dim=1).sum(dim=-1) + (0 if conv.bias is None else conv.bias.detach().double().cpu())).numpy()
+    return FilterMotifs(
+        counts=probs * n_sites,
+        n_sites=np.full(len(probs), n_sites, dtype=np.int64),
+        max_activation=maxima,
+        method="weights",
+    )
+
+
+def trim(probabilities: np.ndarray, min_information: float = 0.2) -> tuple[np.ndarray, int]:
+    """Drop uninformative edge columns of a PPM ``[4, k]`` (information content below
+    ``min_information`` bits). Returns ``(trimmed [4, k'], first kept column)``; a matrix with no
+    informative column is returned whole."""
+    information = information_content(probabilities)
+    keep = np.flatnonzero(information >= min_information)
+    if len(keep) == 0:
+        return probabilities, 0
+    return probabilities[:, keep[0] : keep[-1] + 1], int(keep[0])
+
+
+def information_content(probabilities: np.ndarray) -> np.ndarray:
+    """Bits per column ``[..., k]`` of PPMs ``[..., 4, k]`` against a uniform background."""
+    p = np.clip(probabilities, 1e-12, 1.0)
+    return 2.0 + (probabilities * np.log2(p)).sum(axis=-2)
+
+
+def to_motifs(filters: FilterMotifs, indices: Sequence[int] | None = None, pseudocount: float = 0.0) -> list:
+    """The filters as ``motifnet.motifs.Motif`` objects (for MEME export), named ``filterI``."""
+    from motifnet.motifs import Motif
+
+    chosen = range(len(filters)) if indices is None else indices
+    probs = filters.probabilities(pseudocount)
+    motifs = []
+    for i in chosen:
+        motifs.append(_make_motif(Motif, filters.names[i], probs[i], int(filters.n_sites[i])))
+    return motifs
+
+
+def _make_motif(Motif, name: str, probabilities: np.ndarray, n_sites: int):
+    """Build a Motif from a PPM ``[4, k]`` with the constructor the motifs module offers."""
+    for factory in ("from_probabilities", "from_ppm"):
+        if hasattr(Motif, factory):
+            return getattr(Motif, factory)(probabilities, name=name)
+    counts = probabilities * max(n_sites, 1)
+    return Motif(counts=counts, name=name)
