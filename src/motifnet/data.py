@@ -117,6 +117,8 @@ class SeqData:
         ids = [f"seq{i + 1}" for i in range(len(sequences))] if ids is None else list(ids)
         tokens, lengths = encode_batch(sequences, length=length, record_ids=ids)
         targets = np.asarray(targets)
+        if len(targets) != len(sequences):
+            raise MotifnetError(f"targets has {len(targets)} rows but there are {len(sequences)} sequences")
         if task == "multiclass":
             targets = targets.astype(np.int64)
             if target_names is None:
