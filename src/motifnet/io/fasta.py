@@ -11,7 +11,7 @@ import numpy as np
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
-from motifnet.io.files import atomic_write, open_text
+from motifnet.io.files import atomic_write, numbered_lines, open_text
 from motifnet.io.records import RecordBuilder
 from motifnet.sequence import decode
 
@@ -38,7 +38,7 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
     chunks: list[str] = []
     seen = False
     with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in numbered_lines(handle, path):
             if line.startswith(">"):
                 if header is not None:
                     yield header, "".join(chunks), header_line

@@ -50,6 +50,22 @@ def open_text(path: str | os.PathLike) -> Iterator[IO[str]]:
         raise MotifnetError("not a text file (bytes that are not UTF-8)", path=path) from None
 
 
+def numbered_lines(handle: IO[str], path: str | os.PathLike, start: int = 1) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, line)`` from an :func:`open_text` handle.
+
+    A truncated or corrupt gzip stream, or bytes that are not UTF-8, raise a MotifnetError
+    naming the file and the line where reading failed.
+    """
+    number = start - 1
+    try:
+        for number, line in enumerate(handle, start=start):
+            yield number, line
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise MotifnetError(f"corrupt or truncated gzip file ({error})", path=path, line=number + 1) from None
+    except UnicodeDecodeError:
+        raise MotifnetError("not a text file (bytes that are not UTF-8)", path=path, line=number + 1) from None
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", compress: bool | None = None) -> Iterator[IO]:
     """Write a file under a temporary name beside it and rename it into place on success.

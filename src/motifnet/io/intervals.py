@@ -15,7 +15,7 @@ from pathlib import Path
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
-from motifnet.io.files import is_gzipped, open_text
+from motifnet.io.files import is_gzipped, numbered_lines, open_text
 from motifnet.io.records import RecordBuilder
 from motifnet.sequence import reverse_complement
 
@@ -107,7 +107,7 @@ def read_intervals(
     rejected = 0
     seen = False
     with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in numbered_lines(handle, path):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
             seen = True

@@ -31,13 +31,13 @@ class RecordBuilder:
     Args:
         path: the file (for error messages).
         label_names: the names of the label columns (empty: unlabeled).
-        chunk: how many sequences are encoded at a time.
+        chunk: how many sequences are encoded at a time (default :data:`CHUNK`).
     """
 
-    def __init__(self, path: str | os.PathLike, label_names: Sequence[str] = (), chunk: int = CHUNK) -> None:
+    def __init__(self, path: str | os.PathLike, label_names: Sequence[str] = (), chunk: int | None = None) -> None:
         self.path = str(path)
         self.label_names = list(label_names)
-        self.chunk = chunk
+        self.chunk = chunk or CHUNK
         self.ids: list[str] = []
         self.lines: list[int] = []
         self.labels: list[Sequence[str]] = []

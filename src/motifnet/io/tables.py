@@ -16,7 +16,7 @@ import numpy as np
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
-from motifnet.io.files import atomic_write, open_text
+from motifnet.io.files import atomic_write, numbered_lines, open_text
 from motifnet.io.records import RecordBuilder
 from motifnet.sequence import decode
 
@@ -76,7 +76,7 @@ def read_table(
         label_names = [header[k] for k in label_at]
         builder = RecordBuilder(path, label_names)
         width = len(header)
-        for number, line in enumerate(handle, start=header_line + 1):
+        for number, line in numbered_lines(handle, path, start=header_line + 1):
             fields = _split(line, delimiter)
             if not fields:
                 continue
