@@ -306,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
                         "<results-dir>/BENCHMARKS.md with --quick or --results-dir)")
     parser.add_argument("--markdown-only", action="store_true", help="only regenerate the Markdown")
     parser.add_argument("--timeout", type=float, help="seconds per benchmark (default 1800, 120 with --quick)")
+    parser.add_argument("--threads", type=int, help="torch/OpenMP threads for every benchmark (sets OMP_NUM_THREADS "
+                        "and MKL_NUM_THREADS; default: torch's own choice, one per core)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -316,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print("\n".join(discover()))
         return 0
+    if args.threads:
+        # Set before torch is imported here (machine(), matmul_gflops) and inherited by every child.
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
     results_dir = args.results_dir or (DEFAULT_QUICK_RESULTS if args.quick else DEFAULT_RESULTS)
     if args.markdown:
         markdown_path = args.markdown
