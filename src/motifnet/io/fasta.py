@@ -105,6 +105,10 @@ def read_fasta(
             character, an empty sequence, or a missing or non-numeric label.
     """
     pattern = re.compile(label_pattern) if label_pattern and label is None else None
+    return _fasta_builder(path, pattern).build(task=task, alphabet=alphabet, label=label)
+
+
+def _fasta_builder(path: str | os.PathLike, pattern: re.Pattern | None) -> RecordBuilder:
     builder = RecordBuilder(path, ["label"] if pattern else ())
     first_missing: tuple[int, str] | None = None
     for header, sequence, line in iter_fasta_records(path):
@@ -121,7 +125,7 @@ def read_fasta(
         else:
             line, record = first_missing
             raise MotifnetError(f"label missing in header (pattern {pattern.pattern!r})", path=path, line=line, record=record)
-    return builder.build(task=task, alphabet=alphabet, label=label)
+    return builder
 
 
 def read_fasta_classes(
@@ -147,9 +151,12 @@ def read_fasta_classes(
     named = dict(paths) if isinstance(paths, dict) else {_stem(p): p for p in paths}
     if len(named) < 2:
         raise MotifnetError("one file per class needs at least two files with different names")
-    parts = [read_fasta(p, alphabet=alphabet, label_pattern=None) for p in named.values()]
+    builders = [_fasta_builder(p, None) for p in named.values()]
     if alphabet is None:
-        alphabet = "RNA" if all(p.alphabet == "RNA" for p in parts) else "DNA"
+        letters = [builder.letters() for builder in builders]
+        has_u, has_t = any(u for u, _ in letters), any(t for _, t in letters)
+        alphabet = "RNA" if has_u and not has_t else "DNA"
+    parts = [builder.build(alphabet=alphabet) for builder in builders]
     names = list(named)
     if len(parts) == 2 and not isinstance(paths, dict):
         negative = [bool(_NEGATIVE_NAME.search(name)) for name in names]

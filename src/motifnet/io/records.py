@@ -80,6 +80,11 @@ class RecordBuilder:
         self._parts.append((tokens, lengths))
         self._pending = []
 
+    def letters(self) -> tuple[bool, bool]:
+        """Whether any sequence so far holds a U, and whether any holds a T (either case)."""
+        self._flush()
+        return self.has_u, self.has_t
+
     def tokens(self) -> tuple[np.ndarray, np.ndarray]:
         """All tokens ``[N, L]`` padded with N and true lengths ``[N]``."""
         self._flush()
@@ -112,7 +117,8 @@ class RecordBuilder:
         if empty.size:
             raise self.error(int(empty[0]), "empty sequence")
         if alphabet is None:
-            alphabet = "RNA" if self.has_u and not self.has_t else "DNA"
+            has_u, has_t = self.letters()
+            alphabet = "RNA" if has_u and not has_t else "DNA"
         if label is not None:
             rows, names = [(str(label),)] * len(self.ids), ["bound"]
         else:
