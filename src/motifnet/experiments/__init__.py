@@ -1,0 +1,45 @@
+"""YAML experiments: simulate or load data -> train models -> evaluate -> interpret -> report.
+
+    >>> from motifnet.experiments import load_experiment, run_experiment
+    >>> experiment = load_experiment("examples/classroom.yaml", overrides=["train.epochs=2"])
+    >>> result = run_experiment(experiment, "runs/classroom")
+    >>> result.report          # runs/classroom/report/report.html
+
+- :mod:`.config`: the file format, ``--set`` overrides, templates and sweeps;
+- :mod:`.steps`: resumable steps (a completion marker per step folder);
+- :mod:`.datasets`, :mod:`.interpretation`: the data and interpretation steps;
+- :mod:`.pipeline`: the steps wired together (:func:`run_experiment`);
+- :func:`example_path`: the experiment files shipped in ``examples/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from motifnet.errors import MotifnetError
+from motifnet.experiments.config import Arm, Experiment, experiment_from_dict, load_experiment
+from motifnet.experiments.pipeline import ExperimentResult, run_experiment
+
+__all__ = [
+    "Arm", "Experiment", "ExperimentResult", "example_path", "experiment_from_dict", "load_experiment",
+    "run_experiment",
+]
+
+
+def example_path(name: str = "classroom") -> Path:
+    """The shipped experiment file ``examples/<name>.yaml``.
+
+    Looked up as package data (``motifnet/examples``, when installed from a wheel that ships
+    it), then in the source checkout that holds this package (``pip install -e .``).
+
+    Raises:
+        MotifnetError: not found.
+    """
+    filename = name if name.endswith((".yaml", ".yml")) else f"{name}.yaml"
+    package = Path(__file__).resolve().parent.parent
+    candidates = [package / "examples" / filename]
+    candidates += [parent / "examples" / filename for parent in package.parents[:3]]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise MotifnetError(f"shipped experiment {filename!r} not found (looked in {', '.join(str(c.parent) for c in candidates)})")

@@ -1,0 +1,177 @@
+"""Resumable pipeline steps: each step writes into its own folder, with a completion marker last.
+
+A step is *done* when its folder holds a marker (``DONE.json``) whose fingerprint equals the
+fingerprint the step would have now. The fingerprint hashes the step's configuration and the
+marker ids of the steps it depends on, so:
+
+- running an experiment twice redoes nothing;
+- deleting one step's marker (or its folder) redoes that step, which gets a new marker id, and
+  therefore every step downstream of it, and nothing else;
+- changing a setting (``--set``) redoes exactly the steps whose configuration it changes and
+  what depends on them.
+
+A step's work happens in a temporary folder beside its final one; the marker is written
+(atomically) when the work succeeded, and only then does the temporary folder replace the
+final one. An interrupted step leaves no marker and no half-written folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from motifnet.errors import MotifnetError
+from motifnet.io.files import atomic_write
+
+MARKER = "DONE.json"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of ``text`` (letters, digits, '.', '_', '-' kept)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("._")
+    return cleaned or "step"
+
+
+def fingerprint(value: Any) -> str:
+    """A short stable hash of a JSON-able value (keys sorted)."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Step:
+    """One unit of work of an experiment.
+
+    Attributes:
+        kind: the stage ('data', 'train', 'evaluate', 'interpret', 'report'); also the parent folder.
+        name: the folder name inside ``kind`` (made file-name-safe); "" for a step that is alone
+            of its kind (its folder is then ``out/kind``).
+        config: everything that determines the step's output (JSON-able).
+        work: ``work(folder, inputs)`` writes the outputs into ``folder`` (an empty temporary
+            folder) and may return a JSON-able summary stored in the marker. ``inputs`` maps each
+            dependency's ``kind/name`` id to its final folder.
+        depends: steps whose outputs this step reads.
+    """
+
+    kind: str
+    name: str
+    config: Any
+    work: Callable[[Path, dict[str, Path]], Any]
+    depends: list["Step"] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{slug(self.name)}" if self.name else self.kind
+
+
+class StepRunner:
+    """Runs steps into ``out/<kind>/<name>/``, skipping those already done.
+
+    Args:
+        out: the experiment's output folder.
+        log: called with one line per step (e.g. ``print``); None for silence.
+
+    Attributes:
+        events: ``(step id, 'ran' | 'skipped', seconds)`` in the order steps were visited.
+    """
+
+    def __init__(self, out: str | Path, log: Callable[[str], None] | None = None) -> None:
+        self.out = Path(out)
+        self.log = log
+        self.events: list[tuple[str, str, float]] = []
+        self._markers: dict[str, dict] = {}
+
+    def folder(self, step: Step) -> Path:
+        """The final folder of ``step``: ``out/kind/name``, or ``out/kind`` for a step without a name."""
+        return self.out / step.kind / slug(step.name) if step.name else self.out / step.kind
+
+    def marker(self, step: Step) -> dict | None:
+        """The marker of ``step``'s folder, or None if absent or unreadable."""
+        path = self.folder(step) / MARKER
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+
+    def _fingerprint(self, step: Step) -> str:
+        upstream = {dep.id: self._markers[dep.id]["id"] for dep in step.depends}
+        return fingerprint({"kind": step.kind, "config": step.config, "upstream": upstream})
+
+    def is_done(self, step: Step) -> bool:
+        """Whether ``step`` has a marker matching its current fingerprint (dependencies must
+        have been run or checked first)."""
+        marker = self.marker(step)
+        return marker is not None and marker.get("fingerprint") == self._fingerprint(step)
+
+    def summary(self, step: Step) -> Any:
+        """The summary returned by ``step.work`` when it last ran (from its marker)."""
+        return self._markers[step.id].get("summary")
+
+    def run(self, step: Step) -> Path:
+        """Run ``step`` unless done (its dependencies first); return its final folder.
+
+        Raises:
+            MotifnetError: the output folder cannot be written; errors of the step propagate.
+        """
+        if step.id in self._markers:
+            return self.folder(step)
+        for dep in step.depends:
+            self.run(dep)
+        final = self.folder(step)
+        if self.is_done(step):
+            self._markers[step.id] = self.marker(step)
+            self.events.append((step.id, "skipped", 0.0))
+            self._say(f"{step.id}: done already, skipped")
+            return final
+        self._say(f"{step.id}: running")
+        start = time.perf_counter()
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            work_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+        except OSError as error:
+            raise MotifnetError(f"cannot write: {error.strerror or error}", path=final) from None
+        try:
+            inputs = {dep.id: self.folder(dep) for dep in step.depends}
+            summary = step.work(work_dir, inputs)
+            seconds = time.perf_counter() - start
+            marker = {
+                "step": step.id,
+                "id": uuid.uuid4().hex,
+                "fingerprint": self._fingerprint(step),
+                "seconds": round(seconds, 3),
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "summary": summary,
+            }
+            with atomic_write(work_dir / MARKER) as handle:
+                handle.write(json.dumps(marker, indent=2, default=str) + "\n")
+            _replace_folder(work_dir, final)
+        except BaseException:
+            shutil.rmtree(work_dir, ignore_errors=True)
+            raise
+        self._markers[step.id] = marker
+        self.events.append((step.id, "ran", seconds))
+        self._say(f"{step.id}: finished in {seconds:.1f} s")
+        return final
+
+    def _say(self, line: str) -> None:
+        if self.log is not None:
+            self.log(line)
+
+
+def _replace_folder(new: Path, final: Path) -> None:
+    """Move the complete folder ``new`` to ``final``, replacing any old one."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        final.rename(old)
+    new.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
