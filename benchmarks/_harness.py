@@ -3,7 +3,8 @@
 Benchmarks import this as ``from _harness import ...`` with ``benchmarks/`` on ``sys.path``
 (``benchmarks/run.py`` and running a ``bench_*.py`` file directly both arrange that).
 
-- :func:`median_seconds` times a function: median, min and max over repeats after warm-up.
+- :func:`median_seconds` times a function: median, min and max over repeats after warm-up;
+  :func:`interleaved_seconds` times a candidate and its reference round-robin (fairer under load).
 - :func:`peak_rss_mb` / :func:`rss_mb` read this process's peak and current resident memory.
 - :func:`in_subprocess` runs a function in a fresh interpreter and returns its result and
   peak RSS, so a memory figure is not polluted by what the caller already allocated.
@@ -45,6 +46,27 @@ def median_seconds(fn: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> t
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), min(times), max(times)
+
+
+def interleaved_seconds(
+    fns: dict[str, Callable[[], Any]], repeat: int = 5, warmup: int = 1
+) -> dict[str, tuple[float, float, float]]:
+    """Time several functions round-robin (a, b, c, a, b, c, ...) so that a burst of other work on
+    a shared machine hits all of them alike; use this for a candidate and its reference.
+
+    Returns:
+        ``{name: (median, min, max)}`` in seconds.
+    """
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(max(1, repeat)):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(t), min(t), max(t)) for name, t in times.items()}
 
 
 def peak_rss_mb() -> float:

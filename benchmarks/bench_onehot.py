@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import DATA_DIR, median_seconds, row  # noqa: E402
+from _harness import DATA_DIR, interleaved_seconds, row  # noqa: E402
 
 GENOME = DATA_DIR / "genomes" / "ecoli_536_NC_008253.fna.gz"
 QUICK_LENGTH = 200_000
@@ -60,25 +60,29 @@ def proposed_encode(sequence: str | bytes) -> np.ndarray:
 
 
 def proposed_one_hot(tokens, dtype=None):
-    """Like ``motifnet.sequence.one_hot`` on CPU: float32 ``[..., 4, L]`` from tokens ``[..., L]``.
+    """Like ``motifnet.sequence.one_hot`` on CPU: ``[..., 4, L]`` (float32 default) from tokens ``[..., L]``.
 
-    The output is allocated by NumPy, which asks Linux for transparent huge pages for large
-    arrays (``madvise(MADV_HUGEPAGE)``, >= 4 MiB), then filled channel by channel with
-    ``torch.eq(tokens, c, out=...)``. Allocating a fresh 79 MB tensor with ``torch.empty`` costs
-    ~19 ms of 4 KiB page faults on this machine; with huge pages, ~3 ms.
+    Two changes from the current implementation, both for the CPU path only:
+
+    - the output is allocated by NumPy, which asks Linux for transparent huge pages for large
+      arrays (``madvise(MADV_HUGEPAGE)`` from 4 MiB); a fresh 79 MB ``torch.empty`` costs ~19 ms
+      of 4 KiB first-touch page faults on this machine, the NumPy buffer ~3 ms;
+    - it is filled with single-threaded ``np.equal(tokens, c, out=..., casting="unsafe")`` per
+      channel, not torch ops: on a 2-core machine shared with other work, torch's 2-thread
+      OpenMP regions wait on a descheduled thread and become 10x slower (measured 227 ms vs 35 ms
+      for the genome at load 4.8).
     """
     import torch
 
-    if not isinstance(tokens, torch.Tensor):
-        tokens = torch.from_numpy(np.ascontiguousarray(tokens))
+    if isinstance(tokens, torch.Tensor):
+        tokens = tokens.numpy()
+    tokens = np.ascontiguousarray(tokens)
     dtype = dtype or torch.float32
-    numpy_dtype = {torch.float32: np.float32, torch.float64: np.float64, torch.int8: np.int8,
-                   torch.uint8: np.uint8, torch.float16: np.float16}.get(dtype)
-    shape = (*tokens.shape[:-1], 4, tokens.shape[-1])
-    out = torch.from_numpy(np.empty(shape, numpy_dtype)) if numpy_dtype else torch.empty(shape, dtype=dtype)
+    numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype  # raises for dtypes NumPy lacks (bfloat16)
+    out = np.empty((*tokens.shape[:-1], 4, tokens.shape[-1]), numpy_dtype)
     for channel in range(4):
-        torch.eq(tokens, channel, out=out[..., channel, :])
-    return out
+        np.equal(tokens, channel, out=out[..., channel, :], casting="unsafe")
+    return torch.from_numpy(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,32 +127,36 @@ def run(quick: bool = False) -> dict:
     references = {"float32": torch.float32, "int8": torch.int8}
     rows = []
     for kind, functions in candidates.items():
-        ref_rate = None
-        ref_seconds = None
         expected = None
         if one_hot_encode is not None:
-            ref = lambda: one_hot_encode(sequence, dtype=references[kind])  # noqa: E731
-            expected = ref()
-            ref_seconds, _, _ = median_seconds(ref, repeat=repeat)
-            ref_rate = length / ref_seconds / 1e6
+            functions = {**functions, "reference": lambda k=kind: one_hot_encode(sequence, dtype=references[k])}
+            expected = functions["reference"]()
+        same = {}
         for name, fn in functions.items():
             output = fn()
             assert output.shape == (4, length) and output.dtype == references[kind], (output.shape, output.dtype)
-            same = bool(torch.equal(output, expected)) if expected is not None else None
-            seconds, low, high = median_seconds(fn, repeat=repeat)
+            same[name] = bool(torch.equal(output, expected)) if expected is not None else None
+            del output
+        times = interleaved_seconds(functions, repeat=repeat)
+        ref_seconds = times["reference"][0] if "reference" in times else None
+        for name, (seconds, low, high) in times.items():
+            if name == "reference":
+                continue
             rows.append(row(
-                f"{name} [{kind}]", length / seconds / 1e6, ref_rate, unit="Mbp/s",
-                ms=seconds * 1e3, ms_min=low * 1e3, ms_max=high * 1e3,
-                ref_ms=None if ref_seconds is None else ref_seconds * 1e3, same_output=same,
+                f"{name} [{kind}]", length / seconds / 1e6, None if ref_seconds is None else length / ref_seconds / 1e6,
+                unit="Mbp/s", ms=seconds * 1e3, ms_min=low * 1e3, ms_max=high * 1e3,
+                ref_ms=None if ref_seconds is None else ref_seconds * 1e3,
+                ref_ms_min=None if ref_seconds is None else times["reference"][1] * 1e3, same_output=same[name],
             ))
     notes = (
         f"Input: {source}, {length:,} bp, read once (not timed). value = motifnet throughput, ref = "
-        f"{reference} on the same string in the same run; median of {repeat} after a warm-up. "
+        f"{reference} on the same string in the same run; median of {repeat} after a warm-up, candidate and reference timed round-robin. "
         "Both produce a [4, L] torch tensor in A,C,G,T order from a Python str (tangermeme's is a "
         "transposed view of an [L, 4] buffer; motifnet's is contiguous). Target (issue 2): "
         "float32 ratio >= 2. The float32 time is dominated by first-touch page faults of the 79 MB "
-        "output: allocating it through NumPy (transparent huge pages) rather than torch.empty is "
-        "what the 'proposed' rows change, together with bytes.translate for the tokens."
+        "output: the 'proposed' rows allocate it through NumPy (transparent huge pages) instead of "
+        "torch.empty, fill it with single-threaded NumPy (no OpenMP waits under load) and make the tokens "
+        "with bytes.translate."
     )
     return {"title": "One-hot encoding: string -> tokens -> one-hot", "rows": rows, "notes": notes}
 
