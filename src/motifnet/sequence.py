@@ -33,6 +33,13 @@ def _lookup_table() -> np.ndarray:
 
 
 _ENCODE_TABLE = _lookup_table()
+_ENCODE_BYTES = _ENCODE_TABLE.tobytes()
+
+
+def _translate(raw: bytes) -> np.ndarray:
+    """Bytes -> tokens through the 256-entry table (``bytes.translate``: one C pass, ~4x faster
+    than NumPy fancy indexing). Invalid characters give 255."""
+    return np.frombuffer(bytearray(raw.translate(_ENCODE_BYTES)), dtype=np.uint8)
 
 
 def check_alphabet(alphabet: str) -> str:
@@ -59,7 +66,7 @@ def encode(sequence: str | bytes, record: str | None = None) -> np.ndarray:
         MotifnetError: a character is not a nucleotide or IUPAC code (``record`` names it).
     """
     raw = sequence.encode("ascii", "replace") if isinstance(sequence, str) else sequence
-    tokens = _ENCODE_TABLE[np.frombuffer(raw, dtype=np.uint8)]
+    tokens = _translate(bytes(raw))
     if tokens.size and tokens.max() == _INVALID:
         raise MotifnetError(_invalid_message(sequence, tokens), record=record)
     return tokens
@@ -108,7 +115,7 @@ def encode_batch(
         i = int(too_long[0])
         raise MotifnetError(f"sequence of length {lengths[i]} exceeds {width}", record=name(i))
     joined = "".join(sequences).encode("ascii", "replace")
-    flat = _ENCODE_TABLE[np.frombuffer(joined, dtype=np.uint8)]
+    flat = _translate(joined)
     if flat.size and flat.max() == _INVALID:
         first = int(np.argmax(flat == _INVALID))
         i = int(np.searchsorted(np.cumsum(lengths), first, side="right"))
@@ -131,19 +138,46 @@ def decode(tokens: np.ndarray | Iterable[int], alphabet: str = "DNA") -> str:
 
 
 def one_hot(tokens, device=None, dtype=None):
-    """One-hot encode tokens ``[B, L]`` (or ``[L]``) to a float tensor ``[B, 4, L]`` (or ``[4, L]``).
+    """One-hot encode tokens ``[B, L]`` (or ``[L]``) to a tensor ``[B, 4, L]`` (or ``[4, L]``).
 
     Works on NumPy arrays or torch tensors; the tensor is made on ``device`` (default: the
     tensor's own, or CPU) so that a batch crosses to a GPU as compact uint8 and expands there.
     N (token 4) gives an all-zero column. ``dtype`` defaults to float32.
+
+    On CPU the output is allocated by NumPy (large buffers get transparent huge pages: far
+    fewer first-touch page faults than ``torch.empty``) and filled one channel at a time with
+    single-threaded ``np.equal`` (no OpenMP waits on a loaded machine); see
+    benchmarks/bench_onehot.py.
     """
     import torch
 
+    dtype = dtype or torch.float32
+    on_cpu = (device is None or torch.device(device).type == "cpu") and (
+        not isinstance(tokens, torch.Tensor) or tokens.device.type == "cpu"
+    )
+    numpy_dtype = _numpy_dtype(dtype) if on_cpu else None
+    if numpy_dtype is not None:
+        array = tokens.numpy() if isinstance(tokens, torch.Tensor) else np.asarray(tokens)
+        array = np.ascontiguousarray(array)
+        out = np.empty((*array.shape[:-1], 4, array.shape[-1]), numpy_dtype)
+        for channel in range(4):
+            np.equal(array, channel, out=out[..., channel, :], casting="unsafe")
+        return torch.from_numpy(out)
     if not isinstance(tokens, torch.Tensor):
         tokens = torch.from_numpy(np.ascontiguousarray(tokens))
     tokens = tokens.to(device=device, non_blocking=True) if device is not None else tokens
     channels = torch.arange(4, device=tokens.device, dtype=tokens.dtype)
-    return (tokens.unsqueeze(-2) == channels.view(4, 1)).to(dtype or torch.float32)
+    return (tokens.unsqueeze(-2) == channels.view(4, 1)).to(dtype)
+
+
+def _numpy_dtype(dtype):
+    """The NumPy dtype of a torch dtype, or None where NumPy has none (bfloat16)."""
+    import torch
+
+    try:
+        return torch.empty((), dtype=dtype).numpy().dtype
+    except TypeError:
+        return None
 
 
 def reverse_complement_tokens(tokens: np.ndarray) -> np.ndarray:
