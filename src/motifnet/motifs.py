@@ -26,7 +26,7 @@ DEFAULT_PSEUDOCOUNT = 0.1
 ``--motif-pseudo``."""
 DEFAULT_NSITES = 20
 """Number of sites assumed when a motif is given as probabilities only (MEME's default)."""
-SCORE_RESOLUTION = 0.01
+SCORE_RESOLUTION = 0.001
 """Score bin width in bits for the exact score distribution of :meth:`Motif.threshold`."""
 
 

@@ -1,0 +1,193 @@
+"""Synthetic data: true sites hold real instances, balance, seeds, overlaps, backgrounds, CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motifnet import jaspar
+from motifnet.cli import main
+from motifnet.data import load, save
+from motifnet.errors import MotifnetError
+from motifnet.motifs import Motif
+from motifnet.sequence import dinucleotide_counts, reverse_complement_tokens
+from motifnet.simulate import (
+    CLASSROOM_MOTIFS,
+    KOO_EDDY_MOTIFS,
+    MarkovBackground,
+    binary,
+    classroom,
+    make_background,
+    multilabel,
+    simulate,
+)
+
+
+@pytest.fixture(scope="module")
+def small_classroom():
+    return classroom(n_per_class=60, seed=3)
+
+
+def site_scores(data, motifs, background=None) -> list[tuple[np.ndarray, float]]:
+    """For each motif: the scores of its recorded sites (read on their strand) and its threshold."""
+    result = []
+    for index, motif in enumerate(motifs):
+        sites = data.sites[data.sites["motif"] == index]
+        windows = data.tokens[sites["sequence"][:, None], sites["start"][:, None] + np.arange(motif.width)]
+        windows = np.where((sites["strand"] > 0)[:, None], windows, reverse_complement_tokens(windows))
+        result.append((motif.score_tokens(windows, background=background), motif.threshold(1e-4, background)))
+    return result
+
+
+def assert_no_overlaps(sites):
+    same_row = sites["sequence"][1:] == sites["sequence"][:-1]
+    assert not (same_row & (sites["start"][1:] < sites["end"][:-1])).any()
+
+
+def test_classroom_sites_score_above_threshold_on_their_strand(small_classroom):
+    data = small_classroom
+    motifs = [jaspar.fetch(i) for i in CLASSROOM_MOTIFS]
+    assert data.motif_names == [m.name for m in motifs]
+    assert (data.sites["end"] - data.sites["start"] == np.array([m.width for m in motifs])[data.sites["motif"]]).all()
+    for scores, threshold in site_scores(data, motifs):
+        assert len(scores) == 60 and (scores >= threshold - 1e-9).all()
+    assert set(np.unique(data.sites["strand"])) == {-1, 1}
+    # the recorded strand matters: read on the other strand, most sites fall below the threshold
+    flipped = data.sites.copy()
+    flipped["strand"] *= -1
+    flipped_data = type(data)(data.tokens, data.targets, data.task, data.target_names, data.ids, sites=flipped)
+    below = [(scores < threshold).mean() for scores, threshold in site_scores(flipped_data, motifs)]
+    assert np.mean(below) > 0.5
+
+
+def test_classroom_balance_targets_and_split(small_classroom):
+    data = small_classroom
+    assert data.task == "multiclass" and len(data) == 660 and data.length == 100
+    assert data.target_names[-1] == "none" and len(data.target_names) == 11
+    np.testing.assert_array_equal(np.bincount(data.targets), [60] * 11)
+    # one site per motif-class row, none in 'none' rows, and the site's motif is the row's class
+    np.testing.assert_array_equal(data.targets[data.sites["sequence"]], data.sites["motif"])
+    assert len(np.unique(data.sites["sequence"])) == 600
+    assert not np.isin(np.flatnonzero(data.targets == 10), data.sites["sequence"]).any()
+    split = data.annotations["split"]
+    for name, per_class in (("train", 48), ("valid", 6), ("test", 6)):
+        np.testing.assert_array_equal(np.bincount(data.targets[split == name], minlength=11), [per_class] * 11)
+    assert not (np.diff(data.targets) == 0).all()  # rows are shuffled, not grouped by class
+
+
+def test_same_seed_same_data_different_seed_different(small_classroom):
+    again = classroom(n_per_class=60, seed=3)
+    np.testing.assert_array_equal(again.tokens, small_classroom.tokens)
+    np.testing.assert_array_equal(again.sites, small_classroom.sites)
+    np.testing.assert_array_equal(again.annotations["split"], small_classroom.annotations["split"])
+    other = classroom(n_per_class=60, seed=4)
+    assert not np.array_equal(other.tokens, small_classroom.tokens)
+    assert not np.array_equal(other.sites, small_classroom.sites)
+
+
+def test_multilabel_counts_labels_and_no_overlaps():
+    data = multilabel(n=3000, seed=1)
+    motifs = [jaspar.fetch(i) for i in KOO_EDDY_MOTIFS]
+    assert data.task == "multilabel" and data.targets.shape == (3000, 12) and data.length == 200
+    assert data.target_names[0] == "Arid3a"
+    assert_no_overlaps(data.sites)
+    per_row = np.bincount(data.sites["sequence"], minlength=3000)
+    np.testing.assert_array_equal(per_row, data.targets.sum(axis=1))  # distinct motifs per row
+    shares = np.bincount(per_row, minlength=6)[1:] / 3000
+    np.testing.assert_allclose(shares, [0.50, 0.25, 0.17, 0.05, 0.03], atol=0.03)
+    rebuilt = np.zeros_like(data.targets)
+    rebuilt[data.sites["sequence"], data.sites["motif"]] = 1
+    np.testing.assert_array_equal(rebuilt, data.targets)
+    for scores, threshold in site_scores(data, motifs):
+        assert (scores >= threshold - 1e-9).all()
+    split = data.annotations["split"]
+    assert [(split == s).sum() for s in ("train", "valid", "test")] == [2100, 300, 600]
+
+
+def test_crowded_sequences_do_not_overlap_unless_asked():
+    motif = Motif(np.eye(4)[:, [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]] * 10 + 1, id="M10")
+    data = classroom(n_per_class=400, length=32, motifs=[motif], motifs_per_sequence=3, none_class=False)
+    assert_no_overlaps(data.sites)
+    # 3 x 10 bp in 32 bp leave 2 free bases: C(5, 3) = 10 placements, drawn uniformly
+    placements = np.unique(data.sites["start"].reshape(400, 3), axis=0, return_counts=True)[1]
+    assert len(placements) == 10 and placements.min() >= 15
+    with pytest.raises(MotifnetError, match="do not fit"):
+        classroom(n_per_class=5, length=29, motifs=[motif], motifs_per_sequence=3)
+    overlapping = classroom(n_per_class=50, length=12, motifs=[motif], motifs_per_sequence=3, allow_overlap=True)
+    assert len(overlapping.sites) == 150
+
+
+def test_motif_longer_than_sequence_is_an_error():
+    with pytest.raises(MotifnetError, match="longer than the sequences"):
+        classroom(n_per_class=5, length=15, motifs=["MA0138"])  # REST is 20 bp
+
+
+def test_binary_shuffled_negatives_keep_dinucleotides():
+    data = binary("MA0139", n_per_class=100, negatives="shuffle", seed=2)
+    assert data.task == "binary" and data.targets.shape == (200, 1)
+    positives, negatives = data.tokens[data.targets[:, 0] == 1], data.tokens[data.targets[:, 0] == 0]
+    assert set(data.sites["sequence"]) == set(np.flatnonzero(data.targets[:, 0] == 1))
+    total = lambda rows: sum(dinucleotide_counts(r) for r in rows)  # noqa: E731
+    np.testing.assert_array_equal(total(positives), total(negatives))
+    ctcf = jaspar.fetch("MA0139")
+    best_negative = ctcf.score(__import__("motifnet.sequence").sequence.one_hot(negatives)).amax(dim=(1, 2))
+    assert (best_negative.numpy() < ctcf.threshold(1e-4)).mean() > 0.8  # shuffling destroys most sites
+
+
+def test_backgrounds_gc_and_markov():
+    gc_rich = classroom(n_per_class=200, motifs=["MA0139"], background=0.7, seed=0)
+    none_rows = gc_rich.tokens[gc_rich.targets == 1]
+    assert abs(np.isin(none_rows, [1, 2]).mean() - 0.7) < 0.02
+    sample_background, composition = make_background(0.7)
+    np.testing.assert_allclose(composition, [0.15, 0.35, 0.35, 0.15])
+    # a chain that nearly always follows A->C->G->T->A
+    rng = np.random.default_rng(0)
+    cycle = np.tile(np.arange(4, dtype=np.uint8), (50, 25))
+    noisy = np.where(rng.random(cycle.shape) < 0.05, rng.integers(0, 4, cycle.shape), cycle).astype(np.uint8)
+    chain = MarkovBackground.fit(noisy, order=1)
+    assert chain.transitions.shape == (4, 4) and (np.diag(np.roll(chain.transitions, -1, axis=1)) > 0.9).all()
+    drawn = chain.sample(200, 50, np.random.default_rng(1))
+    assert ((drawn[:, 1:] - drawn[:, :-1]) % 4 == 1).mean() > 0.9
+    second = MarkovBackground.fit(noisy, order=2)
+    assert second.transitions.shape == (16, 4)
+    data = multilabel(n=100, length=60, motifs=["MA0035"], count_probabilities=[1.0], background=noisy, seed=0)
+    rows_without = np.setdiff1d(np.arange(100), data.sites["sequence"])
+    assert len(rows_without) == 0 and ((np.diff(data.tokens[:, :20].astype(int)) % 4) == 1).mean() > 0.7
+
+
+def test_strand_and_pvalue_options():
+    plus = classroom(n_per_class=20, motifs=["MA0139", "MA0035"], strand="+", site_pvalue=None)
+    assert (plus.sites["strand"] == 1).all()
+    with pytest.raises(MotifnetError, match="strand"):
+        classroom(n_per_class=5, strand="both")
+
+
+def test_simulate_dispatch_errors_and_store_round_trip(tmp_path):
+    with pytest.raises(MotifnetError, match="unknown preset"):
+        simulate("nope")
+    with pytest.raises(MotifnetError, match="no option"):
+        simulate("classroom", n=10)
+    data = simulate("binary", n_per_class=30, seed=5)
+    path = save(data, tmp_path / "store")
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.sites, data.sites)
+    np.testing.assert_array_equal(loaded.annotations["split"], data.annotations["split"])
+    assert loaded.motif_names == ["CTCF"]
+
+
+def test_cli_simulate_and_motifs(tmp_path, capsys):
+    out = tmp_path / "classroom"
+    assert main(["simulate", "classroom", "--n", "230", "--seed", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "220 multiclass sequences" in printed and "CTCF 20" in printed
+    data = load(out)
+    np.testing.assert_array_equal(np.bincount(data.targets), [20] * 11)
+    assert main(["simulate", "multilabel", "--n", "50", "--length", "120", "--motifs", "CTCF,GATA1",
+                 "--count-probabilities", "0.5,0.5", "--out", str(tmp_path / "ml")]) == 0
+    assert load(tmp_path / "ml").target_names == ["CTCF", "GATA1"]
+    assert main(["simulate", "classroom", "--length", "10", "--out", str(tmp_path / "bad")]) == 2
+    assert "longer than the sequences" in capsys.readouterr().err
+    assert main(["motifs", "show", "MA0139"]) == 0
+    shown = capsys.readouterr().out
+    assert "GCCACCAGGGGGCGC" in shown and "information 16.19 bits" in shown
+    assert main(["motifs", "show", "NOTAFACTOR"]) == 2
