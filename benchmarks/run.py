@@ -39,13 +39,13 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 
-def discover(names: list[str] | None = None) -> dict[str, Path]:
-    """Map benchmark name -> file for every ``bench_<name>.py`` (only ``names`` if given).
+def discover(names: list[str] | None = None, folder: Path = BENCH_DIR) -> dict[str, Path]:
+    """Map benchmark name -> file for every ``bench_<name>.py`` in ``folder`` (only ``names`` if given).
 
     Raises:
         SystemExit: a requested name has no file.
     """
-    found = {path.stem[len("bench_"):]: path for path in sorted(BENCH_DIR.glob("bench_*.py"))}
+    found = {path.stem[len("bench_"):]: path for path in sorted(Path(folder).glob("bench_*.py"))}
     if names:
         missing = [name for name in names if name not in found]
         if missing:
@@ -87,6 +87,8 @@ def _child(path: Path, out: Path, quick: bool) -> int:
     from _harness import peak_rss_mb
 
     start = time.perf_counter()
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
     try:
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
@@ -145,11 +147,12 @@ def _git_commit() -> str:
     return git_commit()
 
 
-def run_all(names: list[str] | None, quick: bool, results_dir: Path, timeout: float, echo: bool = True) -> int:
-    """Run the benchmarks, writing ``results_dir/<name>.json``; return the number that failed."""
+def run_all(names: list[str] | None, quick: bool, results_dir: Path, timeout: float, echo: bool = True,
+            folder: Path = BENCH_DIR) -> int:
+    """Run the benchmarks in ``folder``, writing ``results_dir/<name>.json``; return the number that failed."""
     from _harness import machine, matmul_gflops
 
-    benchmarks = discover(names)
+    benchmarks = discover(names, folder)
     context = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": _git_commit(),
@@ -309,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="torch/OpenMP threads for every benchmark (sets OMP_NUM_THREADS "
                         "and MKL_NUM_THREADS; default: torch's own choice, one per core)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument("--bench-dir", type=Path, default=BENCH_DIR, help="folder of bench_*.py (default: benchmarks/)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -316,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return _child(args.child, args.out, args.quick)
     if args.list:
-        print("\n".join(discover()))
+        print("\n".join(discover(folder=args.bench_dir)))
         return 0
     if args.threads:
         # Set before torch is imported here (machine(), matmul_gflops) and inherited by every child.
@@ -332,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = 0
     if not args.markdown_only:
         timeout = args.timeout or (120.0 if args.quick else 1800.0)
-        failures = run_all(args.only, args.quick, results_dir, timeout)
+        failures = run_all(args.only, args.quick, results_dir, timeout, folder=args.bench_dir)
     write_markdown(results_dir, markdown_path)
     print(f"[bench] wrote {results_dir}/*.json and {markdown_path}" + (f"; {failures} failed" if failures else ""))
     return 1 if failures else 0

@@ -1,0 +1,189 @@
+"""Time to result, through the ``motifnet`` command as a user runs it.
+
+1. DeepBind on one ENCODE ChIP-seq experiment (GABPA_GM12878 from ../shared/data/deepbind_encode):
+   ``motifnet train`` on the AC file (positives only; dinucleotide-shuffled negatives) then
+   ``motifnet evaluate`` on the B file, to its test AUC. The published DeepBind* AUC of the same
+   experiment is shown beside it.
+2. The course's full classroom experiment: ``motifnet run examples/classroom.yaml``.
+
+A step whose command or file has not landed yet is recorded as "not available yet" (no error).
+Quick mode trains one epoch on a tiny synthetic ``.seq`` file (the same commands, called in-process
+through ``motifnet.cli.main`` to skip two interpreter start-ups) and skips the classroom experiment.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import DATA_DIR, ROOT, row  # noqa: E402
+
+EXPERIMENT = "GABPA_GM12878_GABP_HudsonAlpha"
+ENCODE_DIR = DATA_DIR / "deepbind_encode"
+CLASSROOM = ROOT / "examples" / "classroom.yaml"
+TIMEOUT_S = 3000
+
+
+def motifnet(*args: str, timeout: float = TIMEOUT_S, in_process: bool = False) -> tuple[float, subprocess.CompletedProcess]:
+    """Run ``python -m motifnet ARGS`` (the ``motifnet`` command); return (wall seconds, process).
+
+    ``in_process`` calls ``motifnet.cli.main(ARGS)`` in this interpreter instead (same argument
+    parsing and code, without the interpreter start-up; used in quick mode to stay fast).
+    """
+    start = time.perf_counter()
+    if in_process:
+        import contextlib
+        import io
+
+        from motifnet.cli import main
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+        process = subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+    else:
+        process = subprocess.run([sys.executable, "-m", "motifnet", *args], cwd=ROOT, capture_output=True,
+                                 text=True, timeout=timeout)
+    return time.perf_counter() - start, process
+
+
+def commands_available() -> set[str]:
+    """The subcommands ``motifnet --help`` lists (empty if the command fails)."""
+    _, process = motifnet("--help", timeout=120)
+    if process.returncode != 0:
+        return set()
+    return {word.strip("{},") for line in process.stdout.splitlines() for word in line.split()}
+
+
+def published_auc(experiment: str, column: str = "DeepBind*") -> float | None:
+    """DeepBind's published test AUC for ``experiment`` (TF_CellLine_Antibody_Lab), or None."""
+    path = ENCODE_DIR / "published_auc_encodeaucs.csv"
+    if not path.exists():
+        return None
+    with open(path, newline="") as handle:
+        header = None
+        for record in csv.reader(handle):
+            if header is None:
+                if "TF_CellLine_Antibody_Lab" in record:
+                    header = record
+                continue
+            if len(record) > 1 and record[header.index("TF_CellLine_Antibody_Lab")] == experiment:
+                return float(record[header.index(column)])
+    return None
+
+
+def find_auroc(result) -> float | None:
+    """The macro AUROC of a ``motifnet evaluate`` JSON (or the first 'auroc' found in it)."""
+    if isinstance(result, dict):
+        macro = result.get("macro")
+        if isinstance(macro, dict) and isinstance(macro.get("auroc"), (int, float)):
+            return float(macro["auroc"])
+        for key, value in result.items():
+            if key == "auroc" and isinstance(value, (int, float)):
+                return float(value)
+            found = find_auroc(value)
+            if found is not None:
+                return found
+    return None
+
+
+def write_tiny_seq(path: Path, n: int, with_negatives: bool, seed: int) -> None:
+    """A DeepBind-format table of ``n`` random 101 bp sequences; positives carry 'GGAAGTGACGTCA'."""
+    rng = np.random.default_rng(seed)
+    letters = np.frombuffer(b"ACGT", dtype=np.uint8)
+    lines = ["FoldID\tEventID\tseq\tBound"]
+    for i in range(n):
+        bound = int(i % 2 == 0) if with_negatives else 1
+        sequence = letters[rng.integers(0, 4, 101)].tobytes().decode()
+        if bound:
+            start = int(rng.integers(0, 88))
+            sequence = sequence[:start] + "GGAAGTGACGTCA" + sequence[start + 13:]
+        lines.append(f"A\tpeak{i}\t{sequence}\t{bound}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _failure(process: subprocess.CompletedProcess) -> str:
+    text = (process.stderr or process.stdout or "").strip().splitlines()
+    return f"exit {process.returncode}: {text[-1] if text else ''}"
+
+
+def deepbind_encode(quick: bool, tmp: Path) -> dict:
+    """Train + evaluate DeepBind through the CLI; one result row."""
+    name = f"DeepBind (paper) on {EXPERIMENT}: train AC -> evaluate B"
+    if quick:
+        train_file, test_file = tmp / "tiny_AC.seq", tmp / "tiny_B.seq"
+        write_tiny_seq(train_file, 200, with_negatives=False, seed=0)
+        write_tiny_seq(test_file, 100, with_negatives=True, seed=1)
+        name = "DeepBind (paper) on a tiny synthetic .seq (quick mode): train -> evaluate"
+        extra = ["--epochs", "1"]
+    else:
+        train_file = ENCODE_DIR / f"{EXPERIMENT}_AC.seq.gz"
+        test_file = ENCODE_DIR / f"{EXPERIMENT}_B.seq.gz"
+        extra = []
+        if not train_file.exists():
+            return row(name, None, status=f"not available: {train_file} absent")
+    run_dir, metrics_file = tmp / "run", tmp / "metrics.json"
+    train_s, process = motifnet("train", "--data", str(train_file), "--model", "deepbind", "--preset", "paper",
+                                "--negatives", "dinuc-shuffle", "--out", str(run_dir), "--quiet", "--seed", "0", *extra,
+                                in_process=quick)
+    if process.returncode != 0:
+        return row(name, None, status="motifnet train failed: " + _failure(process), train_s=train_s)
+    eval_s, process = motifnet("evaluate", "--run", str(run_dir), "--data", str(test_file), "--out",
+                               str(metrics_file), "--quiet", in_process=quick)
+    if process.returncode != 0:
+        return row(name, None, status="motifnet evaluate failed: " + _failure(process), train_s=train_s)
+    auc = find_auroc(json.loads(metrics_file.read_text()))
+    epochs = None
+    try:
+        epochs = json.loads((run_dir / "metrics.json").read_text()).get("epochs_run")
+    except (OSError, ValueError):
+        pass
+    return row(name, train_s + eval_s, None, unit="s", higher_is_better=False, status="ok", train_s=train_s,
+               evaluate_s=eval_s, epochs=epochs, test_auroc=auc,
+               published_deepbind_star_auroc=None if quick else published_auc(EXPERIMENT))
+
+
+def classroom(quick: bool, tmp: Path, available: set[str]) -> dict:
+    """Run the classroom experiment through the CLI; one result row."""
+    name = "classroom experiment: motifnet run examples/classroom.yaml"
+    if quick:
+        return row(name, None, status="skipped in quick mode (minutes of training)")
+    if "run" not in available or not CLASSROOM.exists():
+        missing = "the `motifnet run` command" if "run" not in available else f"{CLASSROOM.relative_to(ROOT)}"
+        return row(name, None, status=f"not available yet ({missing} absent)")
+    seconds, process = motifnet("run", str(CLASSROOM), "--out", str(tmp / "classroom"), "--quiet")
+    if process.returncode != 0:
+        return row(name, None, status="motifnet run failed: " + _failure(process), wall_s=seconds)
+    return row(name, seconds, None, unit="s", higher_is_better=False, status="ok")
+
+
+def run(quick: bool = False) -> dict:
+    available = commands_available()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="motifnet-bench-ttr-") as tmp:
+        if {"train", "evaluate"} <= available:
+            rows.append(deepbind_encode(quick, Path(tmp)))
+        else:
+            rows.append(row("DeepBind on one ENCODE experiment", None,
+                            status="not available yet (`motifnet train` / `motifnet evaluate` absent)"))
+        rows.append(classroom(quick, Path(tmp), available))
+    notes = (
+        "Wall-clock seconds of the commands a user types (`python -m motifnet ...`, including interpreter and "
+        "import start-up), run once each (minutes-long jobs are not repeated). DeepBind: `motifnet train --model "
+        "deepbind --preset paper --negatives dinuc-shuffle --seed 0` with default training options (10 epochs, early "
+        "stopping with patience 5 on a 10% validation split), then `motifnet evaluate` on the B file; test_auroc "
+        "beside DeepBind's published DeepBind* AUROC for the same experiment. No speed reference is run here."
+    )
+    return {"title": "Time to result (the motifnet command, end to end)", "rows": rows, "notes": notes}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

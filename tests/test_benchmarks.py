@@ -1,0 +1,107 @@
+"""The benchmark harness: every benchmark runs in quick mode and writes its JSON; failures are
+recorded without stopping the others; the Markdown table says where motifnet is slower."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+RUN = BENCH_DIR / "run.py"
+sys.path.insert(0, str(BENCH_DIR))
+
+import _harness  # noqa: E402
+import run as bench_run  # noqa: E402
+
+
+def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_every_benchmark_runs_in_quick_mode(tmp_path):
+    """The CI smoke test: `run.py --quick` runs every bench_*.py and each writes rows."""
+    names = sorted(bench_run.discover())
+    assert {"onehot", "memory", "time_to_result"} <= set(names)
+    process = _run("--quick", "--results-dir", str(tmp_path), "--threads", "1")
+    assert process.returncode == 0, process.stdout + process.stderr
+    markdown = (tmp_path / "BENCHMARKS.md").read_text()
+    for name in names:
+        result = json.loads((tmp_path / f"{name}.json").read_text())
+        assert "error" not in result, (name, result.get("error"))
+        assert result["quick"] is True and result["name"] == name
+        assert result["rows"] and all(isinstance(r, dict) and r.get("name") for r in result["rows"]), name
+        assert result["machine"]["cores"] >= 1 and result["machine"]["torch_threads"] == 1
+        assert f"## {result['title']}" in markdown
+    # the real table is not touched by a quick run written elsewhere
+    assert "quick mode" in markdown
+
+
+def test_failure_is_recorded_and_others_still_run(tmp_path):
+    benches = tmp_path / "benches"
+    benches.mkdir()
+    (benches / "bench_broken.py").write_text("def run(quick=False):\n    raise ValueError('deliberately broken')\n")
+    (benches / "bench_good.py").write_text(
+        "from _harness import row\n"
+        "def run(quick=False):\n"
+        "    return {'title': 'Good', 'rows': [row('fast', 2.0, 1.0), row('slow', 1.0, 4.0, unit='x/s')], 'notes': 'n'}\n"
+    )
+    (benches / "bench_wrong.py").write_text("def run(quick=False):\n    return [1, 2]\n")
+    out = tmp_path / "results"
+    process = _run("--quick", "--bench-dir", str(benches), "--results-dir", str(out), "--timeout", "60")
+    assert process.returncode == 1
+    broken = json.loads((out / "broken.json").read_text())
+    assert "deliberately broken" in broken["error"] and broken["rows"] == []
+    assert "rows" in json.loads((out / "wrong.json").read_text())["error"]
+    good = json.loads((out / "good.json").read_text())
+    assert [r["ratio"] for r in good["rows"]] == [2.0, 0.25] and "error" not in good
+    markdown = (out / "BENCHMARKS.md").read_text()
+    assert "## Failed benchmarks" in markdown and "`broken`" in markdown
+    slower = markdown.split("## Where motifnet is slower than its reference")[1].split("##")[0]
+    assert "slow" in slower and "4.00x better" in slower and "fast" not in slower
+
+
+def test_markdown_includes_any_results_json_with_rows(tmp_path):
+    (tmp_path / "eval_encode.json").write_text(json.dumps(
+        {"title": "DeepBind on 10 ENCODE experiments", "rows": [{"name": "CTCFL", "auroc": 0.981}], "notes": "x"}))
+    (tmp_path / "stray.json").write_text(json.dumps({"not": "a result"}))
+    text = bench_run.markdown(bench_run.load_results(tmp_path))
+    assert "## DeepBind on 10 ENCODE experiments" in text and "| CTCFL | 0.981 |" in text
+    assert "stray" not in text
+
+
+def test_unknown_benchmark_name_is_refused():
+    with pytest.raises(SystemExit, match="no benchmark named"):
+        bench_run.discover(["no_such_benchmark"])
+
+
+def test_harness_timing_and_ratios():
+    calls = []
+    median, low, high = _harness.median_seconds(lambda: calls.append(1), repeat=5, warmup=2)
+    assert len(calls) == 7 and 0 <= low <= median <= high
+    timed = _harness.interleaved_seconds({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeat=3)
+    assert set(timed) == {"a", "b"} and calls[7:] == ["a", "b"] * 4
+    assert _harness.row("t", 2.0, 4.0, higher_is_better=False)["ratio"] == 2.0
+    assert _harness.row("t", 2.0, 4.0)["ratio"] == 0.5 and _harness.row("t", 2.0)["ratio"] is None
+    assert bench_run.fmt(1234567.0) == "1,234,567" and bench_run.fmt(None) == "–" and bench_run.fmt(0.01234) == "0.0123"
+
+
+def _allocate(megabytes: int) -> int:
+    import numpy as np
+
+    block = np.ones(megabytes * 1024 * 1024, dtype=np.uint8)
+    return int(block.sum())
+
+
+def test_in_subprocess_measures_the_child_alone():
+    import numpy as np
+
+    hog = np.ones(200 * 1024 * 1024, dtype=np.uint8)  # held by the parent only
+    result, peak = _harness.in_subprocess(_allocate, 64)
+    assert result == 64 * 1024 * 1024
+    assert 64 < peak < 64 + hog.nbytes / 2**20  # the child's own 64 MB (+ Python), not the parent's 200 MB
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        _harness.in_subprocess(divmod, 1, 0)
