@@ -34,7 +34,7 @@ h2{font-size:19px;margin:4px 0 10px;color:#1d3557}
 h3{font-size:15px;margin:14px 0 6px}
 p{line-height:1.45}
 ul.conclusions li{margin:4px 0;line-height:1.4}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px;display:block;overflow-x:auto;max-width:100%}
 th,td{border-bottom:1px solid #e3e6ea;padding:4px 10px;text-align:right}
 th{background:#eef1f5} td:first-child,th:first-child{text-align:left}
 tr.best td{font-weight:600;background:#f1f8e9}

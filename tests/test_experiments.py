@@ -1,0 +1,178 @@
+"""YAML experiments: the pipeline end to end on a tiny experiment, resumability, config errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motifnet.errors import MotifnetError
+from motifnet.experiments import example_path, experiment_from_dict, load_experiment, run_experiment
+from motifnet.experiments.steps import MARKER, Step, StepRunner
+
+TINY = {
+    "name": "tiny",
+    "title": "Tiny classroom",
+    "seed": 3,
+    "data": {"simulate": "classroom", "params": {"n_per_class": 12, "length": 60,
+                                                 "motifs": ["MA0139", "MA0035", "MA0080"]}},
+    "train": {"epochs": 1, "batch_size": 32},
+    "models": [
+        {"label": "DeepBind", "name": "deepbind", "params": {"n_filters": 4, "filter_length": 12, "hidden": 8}},
+        {"label": "LSTM", "name": "lstm", "params": {"hidden": 4}},
+    ],
+    "interpret": {"n_sequences": 40, "n_localize": 8, "n_examples": 1, "n_logos": 2, "filters": False},
+    "report": {"compare": [["DeepBind", "LSTM"]], "targets": {"DeepBind": {"accuracy": 0.99}}},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    result = run_experiment(experiment_from_dict(TINY), out, quiet=True, log=None)
+    return out, result
+
+
+def test_pipeline_writes_every_step_and_a_report(tiny_run):
+    from motifnet.data import load
+
+    out, result = tiny_run
+    expected = {"data/main", "train/DeepBind", "train/LSTM", "evaluate/DeepBind", "evaluate/LSTM",
+                "interpret/DeepBind", "interpret/LSTM", "report"}
+    assert set(result.ran) == expected
+    for step in expected:
+        marker = json.loads((out / step / MARKER).read_text())
+        assert marker["step"] == step and len(marker["fingerprint"]) == 16
+    assert result.report == out / "report" / "report.html" and result.report.stat().st_size > 10_000
+    results = json.loads((out / "report" / "results.json").read_text())
+    rows = {row["label"]: row for row in results["rows"]}
+    assert set(rows) == {"DeepBind", "LSTM"}
+    test = load(out / "data" / "main" / "test")
+    assert test.n_targets == 4  # 3 motifs + none
+    for label, row in rows.items():
+        scores = np.load(out / "evaluate" / label / "scores.npy")
+        assert scores.shape == (len(test), 4)
+        # the reported accuracy is the accuracy of the saved predictions
+        assert row["accuracy"] == pytest.approx(float((scores.argmax(1) == test.targets).mean()))
+        assert row["grad_norm_init"] > 0
+    interpret = json.loads((out / "interpret" / "LSTM" / "interpret.json").read_text())
+    assert "localization_accuracy" in interpret
+    # conclusions are computed from these numbers: the target sentence quotes the measured value
+    target_line = next(s for s in results["conclusions"] if "target" in s)
+    assert f"{rows['DeepBind']['accuracy']:.3f}" in target_line
+    assert ("met" if rows["DeepBind"]["accuracy"] >= 0.99 else "missed") in target_line
+
+
+def test_second_run_redoes_nothing(tiny_run):
+    out, first = tiny_run
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = run_experiment(experiment_from_dict(TINY), out, quiet=True, log=None)
+    assert again.ran == []
+    assert {step for step, what, _ in again.events} == {step for step, _, _ in first.events}
+    after = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != "experiment.json"}
+    assert all(before[p] == t for p, t in after.items())
+
+
+def test_deleting_a_marker_redoes_that_step_and_its_dependents(tiny_run):
+    out, _ = tiny_run
+    old = json.loads((out / "train" / "LSTM" / MARKER).read_text())
+    (out / "train" / "LSTM" / MARKER).unlink()
+    again = run_experiment(experiment_from_dict(TINY), out, quiet=True, log=None)
+    assert set(again.ran) == {"train/LSTM", "evaluate/LSTM", "interpret/LSTM", "report"}
+    assert json.loads((out / "train" / "LSTM" / MARKER).read_text())["id"] != old["id"]
+    # an override changes only the steps it touches
+    changed = experiment_from_dict(TINY, ["models.DeepBind.train.epochs=2"])
+    again = run_experiment(changed, out, quiet=True, log=None)
+    assert set(again.ran) == {"train/DeepBind", "evaluate/DeepBind", "interpret/DeepBind", "report"}
+    history = (out / "train" / "DeepBind" / "run" / "history.csv").read_text().strip().splitlines()
+    assert len(history) == 3  # header + 2 epochs
+
+
+def test_report_renders_in_chromium(tiny_run):
+    from motifnet.report.browser import check_page, find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    out, _ = tiny_run
+    check = check_page(out / "report" / "report.html")
+    assert check.errors == [] and check.console == []
+    assert len(check.images) >= 5 and check.broken_images == []
+
+
+def test_interrupted_step_leaves_no_marker_and_reruns(tmp_path):
+    calls = []
+
+    def good(folder: Path, inputs) -> dict:
+        calls.append("good")
+        (folder / "a.txt").write_text("a")
+        return {"n": 1}
+
+    def failing(folder: Path, inputs) -> None:
+        calls.append("bad")
+        (folder / "partial.txt").write_text("half")
+        raise RuntimeError("killed")
+
+    first = Step("data", "d", {"x": 1}, good)
+    second = Step("train", "t", {"y": 2}, failing, [first])
+    runner = StepRunner(tmp_path)
+    with pytest.raises(RuntimeError):
+        runner.run(second)
+    assert (tmp_path / "data" / "d" / MARKER).exists()
+    assert not (tmp_path / "train" / "t").exists()
+    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "train").iterdir())
+    second.work = good
+    runner = StepRunner(tmp_path)
+    runner.run(second)
+    assert calls == ["good", "bad", "good"] and runner.events[0][1] == "skipped"
+    assert (tmp_path / "train" / "t" / "a.txt").read_text() == "a"
+
+
+def test_config_errors_are_one_line_motifnet_errors(tmp_path, capsys):
+    from motifnet.cli import main
+
+    with pytest.raises(MotifnetError, match="unknown key"):
+        experiment_from_dict({**TINY, "modelz": []})
+    with pytest.raises(MotifnetError, match="key=value"):
+        experiment_from_dict(TINY, ["train.epochs"])
+    with pytest.raises(MotifnetError, match="no item 'GRU'"):
+        experiment_from_dict(TINY, ["models.GRU.params.hidden=3"])
+    with pytest.raises(MotifnetError, match="unique"):
+        experiment_from_dict({**TINY, "models": [TINY["models"][0], TINY["models"][0]]})
+    with pytest.raises(MotifnetError, match=r"\$\{nowhere\} is not defined"):
+        experiment_from_dict({**TINY, "data": {"simulate": "${nowhere}"}}).arms()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndata: [1, 2\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("motifnet run: error:") and "bad.yaml:" in err and "\n" not in err
+    assert main(["run", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_templates_sweeps_and_overrides():
+    raw = {
+        "params": {"n": 50},
+        "sweep": {"name": "length", "values": [40, 80]},
+        "data": {"simulate": "binary", "params": {"length": "${length}", "n_per_class": "${n}"}},
+        "train": {"epochs": 1},
+        "models": [{"label": "RNN", "name": "rnn"}, {"label": "GRU", "name": "gru", "sweep_values": [80],
+                                                     "params": {"hidden": "${sweep}"}}],
+    }
+    experiment = experiment_from_dict(raw, ["params.n=7", "models.RNN.train.lr=0.01"])
+    arms = experiment.arms()
+    assert [a.name for a in arms] == ["RNN@40", "RNN@80", "GRU@80"]
+    assert arms[0].data["params"] == {"length": 40, "n_per_class": 7} and isinstance(arms[0].data["params"]["length"], int)
+    assert arms[2].model["params"] == {"hidden": 80}
+    assert arms[0].train["lr"] == 0.01 and "lr" not in arms[2].train and arms[2].train["seed"] == 0
+
+
+def test_shipped_experiments_load_and_expand():
+    names = ["classroom", "rnn_vs_lstm", "pooling_tradeoff", "residual_depth", "deepbind_encode"]
+    for name in names:
+        experiment = load_experiment(example_path(name))
+        arms = experiment.arms()
+        assert arms and all(arm.model["name"] for arm in arms), name
+    classroom = load_experiment(example_path("classroom"))
+    assert {a.label for a in classroom.arms()} == {"DeepBind", "DanQ", "ResNet", "RNN", "LSTM"}
+    assert classroom.data_config()["simulate"] == "classroom"
