@@ -56,7 +56,7 @@ def _targets(target, n: int) -> np.ndarray:
     if target is None:
         target = 0
     array = np.broadcast_to(np.asarray(target, dtype=np.int64), (n,))
-    return np.ascontiguousarray(array)
+    return np.array(array)  # a writable copy
 
 
 def _as_one_hot(x):
@@ -206,8 +206,9 @@ def integrated_gradients(
     seed: int = 0,
     return_delta: bool = False,
 ):
-    """Integrated gradients (Sundararajan et al. 2017), observed-base form ``[N, 4, L]``:
-    ``(x - x0) * mean_a grad f(x0 + a (x - x0))`` over ``steps`` midpoints of [0, 1], averaged over
+    """Integrated gradients (Sundararajan et al. 2017) ``[N, 4, L]``: per position, the sum over
+    channels of ``(x - x0) * mean_a grad f(x0 + a (x - x0))`` (``steps`` midpoints of [0, 1]),
+    placed on the observed base, averaged over
     ``n_baselines`` baselines (``'shuffle'``: dinucleotide shuffles of each sequence, seeded;
     ``'zeros'``: all-N; ``'uniform'``: 0.25 everywhere).
 
@@ -229,7 +230,10 @@ def integrated_gradients(
             grad_sum += gradients(model, x0 + alpha * (x - x0), targets, batch_size, device)
         total += (x - x0) * grad_sum / steps
         baseline_outputs += predict_outputs(model, x0, targets, batch_size, device)
-    attributions = total / n_baselines
+    # Each position's total (including the baseline-base term) is put on the observed base, which
+    # keeps the completeness sum (an N position, with no observed base, keeps its columns).
+    called = x.sum(dim=1, keepdim=True) > 0
+    attributions = torch.where(called, total.sum(dim=1, keepdim=True) * x, total) / n_baselines
     if not return_delta:
         return attributions
     outputs = predict_outputs(model, x, targets, batch_size, device)

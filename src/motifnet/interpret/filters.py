@@ -306,3 +306,40 @@ def _make_motif(Motif, name: str, probabilities: np.ndarray, n_sites: int):
             return getattr(Motif, factory)(probabilities, name=name)
     counts = probabilities * max(n_sites, 1)
     return Motif(counts=counts, name=name)
+
+
+def filter_importance(model, data, target=None, batch_size: int = 256, device=None) -> np.ndarray:
+    """How much each first-layer filter drives the explained output: the first-order estimate
+    of the output drop when the filter is silenced, ``sum over sequences and positions of
+    activation x d output / d activation`` at the first convolution's output ``[F]`` (float64).
+
+    Args:
+        model: logits ``[B, T]`` from one-hot ``[B, 4, L]``.
+        data: SeqData, tokens ``[N, L]`` or one-hot ``[N, 4, L]``.
+        target: the output explained, an int or an int array ``[N]`` (default 0).
+    """
+    import torch
+
+    from motifnet.interpret.attribution import _device, _eval_mode, _select, _targets
+
+    conv = first_conv(model)
+    device = _device(model, device)
+    n = len(getattr(data, "tokens", data))
+    targets = torch.from_numpy(_targets(target, n))
+    captured = []
+    handle = conv.register_forward_hook(lambda module, inputs, output: captured.append(output))
+    total = torch.zeros(conv.out_channels, dtype=torch.float64)
+    try:
+        with _eval_mode(model):
+            begin = 0
+            for x in _one_hot_batches(data, batch_size, device):
+                captured.clear()
+                chosen = targets[begin : begin + len(x)].to(device)
+                value = _select(model(x), chosen).sum()
+                grads = torch.autograd.grad(value, captured)
+                for output, grad in zip(captured, grads):  # a model may apply the conv twice (strands)
+                    total += (output * grad).sum(dim=(0, 2)).detach().double().cpu()
+                begin += len(x)
+    finally:
+        handle.remove()
+    return total.numpy()

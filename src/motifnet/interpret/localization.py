@@ -24,7 +24,9 @@ def best_windows(scores: np.ndarray, width: int | np.ndarray) -> np.ndarray:
         width: one width or one per row ``[N]`` (clipped to ``1..L``).
 
     Returns:
-        int64 ``[N]`` starts in ``0..L-width``; ties go to the leftmost window.
+        int64 ``[N]`` starts in ``0..L-width``. When neighbouring windows tie (a single peak
+        inside all of them), the middle one of the leftmost run of tied windows is taken, so the
+        window is centred on the peak.
     """
     scores = np.asarray(scores, dtype=np.float64)
     n, length = scores.shape
@@ -34,7 +36,13 @@ def best_windows(scores: np.ndarray, width: int | np.ndarray) -> np.ndarray:
     for w in np.unique(widths):
         rows = np.flatnonzero(widths == w)
         sums = cumulative[rows, w:] - cumulative[rows, : length - w + 1]
-        starts[rows] = np.argmax(sums, axis=1)
+        tied = sums >= sums.max(axis=1, keepdims=True) - 1e-9 * np.abs(sums).max(axis=1, keepdims=True)
+        first = np.argmax(tied, axis=1)
+        for k, row in enumerate(rows):
+            last = first[k]
+            while last + 1 < tied.shape[1] and tied[k, last + 1]:
+                last += 1
+            starts[row] = (first[k] + last) // 2
     return starts
 
 
@@ -89,6 +97,7 @@ def localize(
     sites: np.ndarray,
     width: int | None = None,
     rows: np.ndarray | None = None,
+    peak: bool = False,
 ) -> Localization:
     """Score predicted sites against true sites.
 
@@ -99,6 +108,9 @@ def localize(
             belongs to each site.
         width: predicted window width (default: each true site's own length).
         rows: row of ``scores`` for each site ``[S]`` (default: ``arange(len(sites))``).
+        peak: centre the predicted window on the single highest position instead of taking the
+            best-scoring window (for peaked scores such as :func:`activation_scores`, which
+            already sit at window centres).
 
     Raises:
         MotifnetError: sites and scores do not line up.
@@ -111,7 +123,10 @@ def localize(
     end = np.asarray(sites["end"], dtype=np.int64)
     widths = (end - start) if width is None else np.full(len(sites), int(width), dtype=np.int64)
     length = scores.shape[1]
-    predicted = best_windows(scores[rows], widths) if len(rows) else np.zeros(0, dtype=np.int64)
+    if peak:
+        predicted = np.argmax(scores[rows], axis=1) - widths // 2 if len(rows) else np.zeros(0, dtype=np.int64)
+    else:
+        predicted = best_windows(scores[rows], widths) if len(rows) else np.zeros(0, dtype=np.int64)
     centre = predicted + widths / 2.0
     true_centre = (start + end) / 2.0
     hit = (centre >= start) & (centre < end)
