@@ -98,7 +98,7 @@ def test_bad_fasta_names_file_and_line(tmp_path, text, message, line):
 
 
 def test_truncated_gzip_names_file(tmp_path):
-    full = gzip.compress(("".join(f">s{i}\n{'ACGT' * 20}\n" for i in range(3000))).encode())
+    full = gzip.compress(("".join(f">s{i}\n{'ACGT' * 20}\n" for i in range(30000))).encode())
     path = tmp_path / "cut.fa.gz"
     path.write_bytes(full[: len(full) // 2])
     with pytest.raises(MotifnetError, match="truncated gzip") as info:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
-from motifnet.io.files import atomic_write, numbered_lines, open_text
+from motifnet.io.files import atomic_write, open_text, read_blocks
 from motifnet.io.records import RecordBuilder
 from motifnet.sequence import decode
 
@@ -19,7 +20,8 @@ FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas", ".ffn", ".frn")
 DEFAULT_LABEL_PATTERN = r"(?:class|label)\s*[:=]\s*([^\s;,|]+)"
 """Finds ``class:1``, ``class=0``, ``label=2.5``, ``label: bound`` anywhere in a header."""
 
-_INVALID_CHAR = re.compile(r"[^ACGTUNRYSWKMBDHVacgtunryswkmbdhv.\-]")
+_INVALID_CHAR = re.compile(r"[^ACGTUNRYSWKMBDHVacgtunryswkmbdhv.\-\s]")
+_VALID = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv.-"
 _NEGATIVE_NAME = re.compile(r"neg|background|control|shuf|unbound", re.IGNORECASE)
 
 
@@ -27,7 +29,9 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
     """Stream ``(header, sequence, header_line)`` from a FASTA file (gzip detected by content).
 
     The header is the text after '>' (stripped); the sequence has its lines joined, whitespace
-    removed and case kept. Blank lines are skipped.
+    removed and case kept. Blank lines are skipped. The file is read in blocks of about 1 MB
+    and each run of sequence lines is joined and checked by C-level string methods, so a
+    genome streams at the speed of decompression; memory holds one record at a time.
 
     Raises:
         MotifnetError: an empty file, a sequence line before the first header, or (with
@@ -35,34 +39,58 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
     """
     header: str | None = None
     header_line = 0
-    chunks: list[str] = []
-    seen = False
+    parts: list[str] = []
+    line = 1  # the line number at which `rest` starts
+    rest = ""
     with open_text(path) as handle:
-        for number, line in numbered_lines(handle, path):
-            if line.startswith(">"):
-                if header is not None:
-                    yield header, "".join(chunks), header_line
-                header, header_line, chunks, seen = line[1:].strip(), number, [], True
-                continue
-            line = line.strip()
-            if not line:
-                continue
-            if header is None:
-                raise MotifnetError(
-                    "not FASTA: a sequence line comes before the first '>' header", path=path, line=number
-                )
-            if validate:
-                bad = _INVALID_CHAR.search(line)
-                if bad:
+        blocks = read_blocks(handle, path)
+        for block in itertools.chain(blocks, [None]):
+            if block is not None:
+                text = rest + block
+                cut = text.rfind("\n") + 1
+                if cut == 0:
+                    rest = text
+                    continue
+                text, rest = text[:cut], text[cut:]
+            else:
+                text, rest = rest, ""
+            position, end = 0, len(text)
+            while position < end:
+                if text.startswith(">", position):
+                    stop = text.find("\n", position)
+                    stop = end if stop < 0 else stop + 1
+                    if header is not None:
+                        yield header, "".join(parts), header_line
+                    header, header_line, parts = text[position + 1 : stop].strip(), line, []
+                    line += 1
+                    position = stop
+                    continue
+                stop = text.find("\n>", position)
+                stop = end if stop < 0 else stop + 1
+                lines = text[position:stop]
+                if header is None and not lines.isspace():
+                    first = len(lines) - len(lines.lstrip())
+                    raise MotifnetError(
+                        "not FASTA: a sequence line comes before the first '>' header",
+                        path=path, line=line + lines.count("\n", 0, first),
+                    )
+                sequence = lines.replace("\n", "")
+                leftover = sequence.encode("ascii", "replace").translate(None, _VALID) if validate else b""
+                if leftover and not leftover.isspace():
+                    bad = _INVALID_CHAR.search(lines)
                     raise MotifnetError(
                         f"character {bad.group()!r} is not a nucleotide or IUPAC code "
                         "(expected A, C, G, T/U, N or R Y S W K M B D H V)",
-                        path=path, line=number, record=_record_id(header),
+                        path=path, line=line + lines.count("\n", 0, bad.start()), record=_record_id(header or ""),
                     )
-            chunks.append(line)
-    if not seen:
+                if leftover or (not validate and not sequence.isalpha()):
+                    sequence = "".join(sequence.split())  # spaces, tabs, carriage returns
+                parts.append(sequence)
+                line += lines.count("\n")
+                position = stop
+    if header is None:
         raise MotifnetError("empty file: no FASTA records", path=path)
-    yield header, "".join(chunks), header_line  # type: ignore[misc]
+    yield header, "".join(parts), header_line
 
 
 def _record_id(header: str) -> str:

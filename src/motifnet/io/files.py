@@ -66,6 +66,46 @@ def numbered_lines(handle: IO[str], path: str | os.PathLike, start: int = 1) -> 
         raise MotifnetError("not a text file (bytes that are not UTF-8)", path=path, line=number + 1) from None
 
 
+def read_blocks(handle: IO[str], path: str | os.PathLike, size: int = 1 << 18) -> Iterator[str]:
+    """Yield the text of an :func:`open_text` handle in blocks of about ``size`` characters.
+
+    Raises:
+        MotifnetError: a truncated or corrupt gzip stream, or bytes that are not UTF-8.
+    """
+    lines = 0
+    while True:
+        try:
+            block = handle.read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            raise MotifnetError(f"corrupt or truncated gzip file ({error})", path=path, line=lines + 1) from None
+        except UnicodeDecodeError:
+            raise MotifnetError("not a text file (bytes that are not UTF-8)", path=path, line=lines + 1) from None
+        if not block:
+            return
+        lines += block.count("\n")
+        yield block
+
+
+def line_chunks(handle: IO[str], path: str | os.PathLike, start: int = 1, size: int = 1 << 20) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(number_of_first_line, lines)``: whole lines in chunks of about ``size`` characters.
+
+    Raises:
+        MotifnetError: a truncated or corrupt gzip stream, or bytes that are not UTF-8.
+    """
+    number = start
+    while True:
+        try:
+            lines = handle.readlines(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            raise MotifnetError(f"corrupt or truncated gzip file ({error})", path=path, line=number) from None
+        except UnicodeDecodeError:
+            raise MotifnetError("not a text file (bytes that are not UTF-8)", path=path, line=number) from None
+        if not lines:
+            return
+        yield number, lines
+        number += len(lines)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", compress: bool | None = None) -> Iterator[IO]:
     """Write a file under a temporary name beside it and rename it into place on success.

@@ -61,6 +61,25 @@ class RecordBuilder:
         if len(self._pending) >= self.chunk:
             self._flush()
 
+    def add_many(
+        self,
+        ids: Sequence[str],
+        sequences: Sequence[str],
+        lines: Sequence[int],
+        labels: Sequence[Sequence[str]] = (),
+        annotations: dict[str, Sequence] | None = None,
+    ) -> None:
+        """Add records column-wise: ``labels`` holds one sequence of strings per label column."""
+        self.ids.extend(ids)
+        self.lines.extend(lines)
+        if self.label_names:
+            self.labels.extend(zip(*labels))
+        for key, values in (annotations or {}).items():
+            self.annotations.setdefault(key, []).extend(values)
+        self._pending.extend(sequences)
+        if len(self._pending) >= self.chunk:
+            self._flush()
+
     def error(self, index: int, message: str) -> MotifnetError:
         """A MotifnetError about record ``index`` naming the file, its line and its id."""
         return MotifnetError(message, path=self.path, line=self.lines[index], record=self.ids[index])

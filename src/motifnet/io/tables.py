@@ -16,7 +16,7 @@ import numpy as np
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
-from motifnet.io.files import atomic_write, numbered_lines, open_text
+from motifnet.io.files import atomic_write, line_chunks, open_text
 from motifnet.io.records import RecordBuilder
 from motifnet.sequence import decode
 
@@ -76,22 +76,43 @@ def read_table(
         label_names = [header[k] for k in label_at]
         builder = RecordBuilder(path, label_names)
         width = len(header)
-        for number, line in numbered_lines(handle, path, start=header_line + 1):
-            fields = _split(line, delimiter)
-            if not fields:
+        for start, lines in line_chunks(handle, path, start=header_line + 1):
+            rows, numbers = _split_rows(lines, start, delimiter, width, path)
+            if not rows:
                 continue
-            if len(fields) != width:
-                raise MotifnetError(
-                    f"{len(fields)} fields, but the header names {width} columns", path=path, line=number
-                )
-            builder.add(
-                fields[id_at].strip() if id_at is not None else f"row{number}",
-                fields[seq_at].strip(),
-                number,
-                [fields[k] for k in label_at],
-                **{name: fields[k].strip() for name, k in annotation_at.items()},
+            columns = list(zip(*rows))
+            builder.add_many(
+                [v.strip() for v in columns[id_at]] if id_at is not None else [f"row{n}" for n in numbers],
+                [v.strip() for v in columns[seq_at]],
+                numbers,
+                [columns[k] for k in label_at],
+                {name: [v.strip() for v in columns[k]] for name, k in annotation_at.items()},
             )
     return builder.build(task=task, alphabet=alphabet, label=label)
+
+
+def _split_rows(
+    lines: list[str], start: int, delimiter: str | None, width: int, path
+) -> tuple[list[list[str]], Sequence[int]]:
+    """Split lines into fields; skip blank lines; raise naming the line of a row with the wrong width."""
+    if delimiter is None:
+        rows = [line.split() for line in lines]
+    elif delimiter == "," and any('"' in line for line in lines):
+        rows = list(csv.reader(lines))
+    else:
+        rows = [line.rstrip("\n").split(delimiter) for line in lines]
+    numbers: Sequence[int] = range(start, start + len(lines))
+    if all(len(row) == width for row in rows):
+        return rows, numbers
+    kept, kept_numbers = [], []
+    for number, line, row in zip(numbers, lines, rows):
+        if not line.strip():
+            continue
+        if len(row) != width:
+            raise MotifnetError(f"{len(row)} fields, but the header names {width} columns", path=path, line=number)
+        kept.append(row)
+        kept_numbers.append(number)
+    return kept, kept_numbers
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
