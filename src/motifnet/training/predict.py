@@ -38,7 +38,7 @@ def predict_logits(model, tokens: np.ndarray, batch_size: int = 512, strands: st
         with torch.inference_mode(), torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             steps = batch_indices(len(tokens), batch_size)
             for rows in tqdm(steps, total=-(-len(tokens) // batch_size), disable=quiet, desc="predict", leave=False):
-                x = one_hot(torch.from_numpy(np.ascontiguousarray(tokens[rows[0] : rows[-1] + 1])), device=device)
+                x = one_hot(torch.from_numpy(np.array(tokens[rows[0] : rows[-1] + 1])), device=device)
                 if strands == "both":
                     outputs.append(torch.stack([model(x).float(), model(x.flip((1, 2))).float()]))
                 else:
