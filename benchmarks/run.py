@@ -148,8 +148,14 @@ def _git_commit() -> str:
 
 
 def run_all(names: list[str] | None, quick: bool, results_dir: Path, timeout: float, echo: bool = True,
-            folder: Path = BENCH_DIR) -> int:
-    """Run the benchmarks in ``folder``, writing ``results_dir/<name>.json``; return the number that failed."""
+            folder: Path = BENCH_DIR, jobs: int = 1) -> int:
+    """Run the benchmarks in ``folder``, writing ``results_dir/<name>.json``; return the number that failed.
+
+    ``jobs`` > 1 runs that many benchmark processes at once: for smoke runs only, since
+    concurrent benchmarks disturb each other's timings.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from _harness import machine, matmul_gflops
 
     benchmarks = discover(names, folder)
@@ -158,21 +164,23 @@ def run_all(names: list[str] | None, quick: bool, results_dir: Path, timeout: fl
         "commit": _git_commit(),
         "machine": machine(),
         "quick": quick,
+        "concurrent_jobs": jobs,
     }
     context["machine"]["matmul_gflops_f32"] = round(matmul_gflops(512 if quick else 2048, repeat=3 if quick else 5), 1)
-    failures = 0
-    for name, path in benchmarks.items():
-        if echo:
-            print(f"[bench] {name} ...", end=" ", flush=True)
+
+    def one(item: tuple[str, Path]) -> bool:
+        name, path = item
         result = run_one(name, path, quick, timeout)
         result.update({"name": name, **context})
         write_json(results_dir / f"{name}.json", result)
         failed = "error" in result
-        failures += failed
         if echo:
             state = "FAILED: " + result["error"].strip().splitlines()[-1] if failed else f"{len(result['rows'])} rows"
-            print(f"{result.get('elapsed_s', 0):.1f} s, {state}", flush=True)
-    return failures
+            print(f"[bench] {name}: {result.get('elapsed_s', 0):.1f} s, {state}", flush=True)
+        return failed
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return sum(pool.map(one, benchmarks.items()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, help="seconds per benchmark (default 1800, 120 with --quick)")
     parser.add_argument("--threads", type=int, help="torch/OpenMP threads for every benchmark (sets OMP_NUM_THREADS "
                         "and MKL_NUM_THREADS; default: torch's own choice, one per core)")
+    parser.add_argument("--jobs", type=int, default=1, help="benchmarks run at once (default 1; more only for "
+                        "smoke runs: concurrent benchmarks disturb each other's timings)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--bench-dir", type=Path, default=BENCH_DIR, help="folder of bench_*.py (default: benchmarks/)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
@@ -336,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = 0
     if not args.markdown_only:
         timeout = args.timeout or (120.0 if args.quick else 1800.0)
-        failures = run_all(args.only, args.quick, results_dir, timeout, folder=args.bench_dir)
+        failures = run_all(args.only, args.quick, results_dir, timeout, folder=args.bench_dir, jobs=args.jobs)
     write_markdown(results_dir, markdown_path)
     print(f"[bench] wrote {results_dir}/*.json and {markdown_path}" + (f"; {failures} failed" if failures else ""))
     return 1 if failures else 0

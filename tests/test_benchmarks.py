@@ -26,7 +26,7 @@ def test_every_benchmark_runs_in_quick_mode(tmp_path):
     """The CI smoke test: `run.py --quick` runs every bench_*.py and each writes rows."""
     names = sorted(bench_run.discover())
     assert {"onehot", "memory", "time_to_result"} <= set(names)
-    process = _run("--quick", "--results-dir", str(tmp_path), "--threads", "1")
+    process = _run("--quick", "--results-dir", str(tmp_path), "--threads", "1", "--jobs", "2")
     assert process.returncode == 0, process.stdout + process.stderr
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     for name in names:
