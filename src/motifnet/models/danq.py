@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from motifnet.models.layers import check_positive_length, conv_length, dense_head
+from motifnet.models.layers import GlobalPool, check_choice, check_positive_length, conv_length, dense_head
 
 PRESETS = {
     "paper": {
@@ -44,6 +44,9 @@ class DanQ(nn.Module):
     Dropout(conv_dropout) -> BiLSTM(lstm_hidden per direction, batch-first over the
     ``L' = (L - filter_length + 1) // pool_size`` positions) -> Dropout(lstm_dropout) -> flatten
     ``[B, L' * 2 * lstm_hidden]`` -> Linear(dense) -> ReLU -> Linear(n_targets).
+    ``lstm_output="max"`` or ``"mean"`` replaces the flatten by a max or mean over positions
+    (``[B, 2 * lstm_hidden]``): position-invariant, and much quicker to train when motif
+    positions are random (the classroom preset uses "max").
 
     Raises:
         MotifnetError: ``input_length`` too short for the convolution and pooling.
@@ -60,8 +63,10 @@ class DanQ(nn.Module):
         lstm_hidden: int = 320,
         lstm_dropout: float = 0.5,
         dense: int = 925,
+        lstm_output: str = "flatten",
     ) -> None:
         super().__init__()
+        check_choice("lstm_output", lstm_output, ("flatten", "max", "mean"))
         length = conv_length(input_length, filter_length) // pool_size
         check_positive_length("danq", length, input_length)
         self.conv = nn.Conv1d(4, n_filters, filter_length)
@@ -70,11 +75,15 @@ class DanQ(nn.Module):
         self.conv_dropout = nn.Dropout(conv_dropout)
         self.lstm = nn.LSTM(n_filters, lstm_hidden, batch_first=True, bidirectional=True)
         self.lstm_dropout = nn.Dropout(lstm_dropout)
-        self.flatten = nn.Flatten()
-        self.head = dense_head(length * 2 * lstm_hidden, [dense] if dense else [], n_targets)
+        self.summary = nn.Flatten() if lstm_output == "flatten" else GlobalPool(lstm_output)
+        width = (length if lstm_output == "flatten" else 1) * 2 * lstm_hidden
+        self.head = dense_head(width, [dense] if dense else [], n_targets)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
         features = self.conv_dropout(self.pool(self.activation(self.conv(x))))  # [B, F, L']
         outputs, _ = self.lstm(features.transpose(1, 2))  # [B, L', 2H]
-        return self.head(self.flatten(self.lstm_dropout(outputs)))
+        outputs = self.lstm_dropout(outputs)
+        if isinstance(self.summary, GlobalPool):
+            outputs = outputs.transpose(1, 2)  # [B, 2H, L'] for pooling over positions
+        return self.head(self.summary(outputs))
