@@ -4,6 +4,8 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
@@ -139,3 +141,51 @@ def test_write_fasta_failure_leaves_no_file(tmp_path):
     with pytest.raises(RuntimeError):
         write_fasta(tmp_path / "out.fa", records())
     assert list(tmp_path.iterdir()) == []
+
+
+records_strategy = st.lists(
+    st.tuples(st.text("abcXYZ019_|:", min_size=1, max_size=8), st.text("ACGTNacgtnRY", max_size=50)),
+    min_size=1, max_size=8,
+)
+
+
+@given(records=records_strategy, width=st.integers(0, 7), block=st.integers(1, 40), blank=st.booleans())
+@settings(max_examples=80, deadline=None)
+def test_iter_fasta_round_trip_across_block_boundaries(tmp_path_factory, records, width, block, blank):
+    path = tmp_path_factory.mktemp("fa") / "r.fa"
+    write_fasta(path, records, line_width=width)
+    if blank:
+        path.write_text("\n" + path.read_text().replace("\n>", "\n\n>") + "\n\n")
+    import motifnet.io.fasta as fasta
+
+    original = fasta.BLOCK_SIZE
+    fasta.BLOCK_SIZE = block
+    try:
+        parsed = list(fasta.iter_fasta_records(path))
+    finally:
+        fasta.BLOCK_SIZE = original
+    assert [(h, s) for h, s, _ in parsed] == records
+    text_lines = path.read_text().split("\n")
+    assert all(text_lines[line - 1] == f">{h}" for h, _, line in parsed)
+
+
+@given(block=st.integers(1, 30), bad_line=st.integers(0, 5))
+@settings(max_examples=40, deadline=None)
+def test_invalid_character_line_is_exact_across_blocks(tmp_path_factory, block, bad_line):
+    lines = [">first", "ACGT", "ACGT", ">second x", "GGCC", "GGCC", "TTAA"]
+    candidates = [1, 2, 4, 5, 6, 6]
+    target = candidates[bad_line]
+    lines[target] = lines[target][:2] + "@" + lines[target][3:]
+    path = tmp_path_factory.mktemp("fa") / "bad.fa"
+    path.write_text("\n".join(lines) + "\n")
+    import motifnet.io.fasta as fasta
+
+    original = fasta.BLOCK_SIZE
+    fasta.BLOCK_SIZE = block
+    try:
+        with pytest.raises(MotifnetError) as info:
+            list(fasta.iter_fasta_records(path))
+    finally:
+        fasta.BLOCK_SIZE = original
+    assert info.value.line == target + 1
+    assert info.value.record == ("first" if target < 3 else "second")

@@ -21,7 +21,9 @@ DEFAULT_LABEL_PATTERN = r"(?:class|label)\s*[:=]\s*([^\s;,|]+)"
 """Finds ``class:1``, ``class=0``, ``label=2.5``, ``label: bound`` anywhere in a header."""
 
 _INVALID_CHAR = re.compile(r"[^ACGTUNRYSWKMBDHVacgtunryswkmbdhv.\-\s]")
-_VALID = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv.-"
+_VALID_OR_SPACE = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv.- \t\r\n\x0b\x0c"
+BLOCK_SIZE = 1 << 18
+"""Characters read at a time by :func:`iter_fasta_records`."""
 _NEGATIVE_NAME = re.compile(r"neg|background|control|shuf|unbound", re.IGNORECASE)
 
 
@@ -40,11 +42,10 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
     header: str | None = None
     header_line = 0
     parts: list[str] = []
-    line = 1  # the line number at which `rest` starts
+    line = 1  # the line number at which the next text starts
     rest = ""
     with open_text(path) as handle:
-        blocks = read_blocks(handle, path)
-        for block in itertools.chain(blocks, [None]):
+        for block in itertools.chain(read_blocks(handle, path, BLOCK_SIZE), [None]):
             if block is not None:
                 text = rest + block
                 cut = text.rfind("\n") + 1
@@ -54,47 +55,66 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
                 text, rest = text[:cut], text[cut:]
             else:
                 text, rest = rest, ""
-            position, end = 0, len(text)
-            while position < end:
-                if text.startswith(">", position):
-                    stop = text.find("\n", position)
-                    stop = end if stop < 0 else stop + 1
+            pieces = _split_records(text, line)
+            if validate:
+                _check(pieces, path, header)
+            for head, body, start, count in pieces:
+                if head is not None:
                     if header is not None:
                         yield header, "".join(parts), header_line
-                    header, header_line, parts = text[position + 1 : stop].strip(), line, []
-                    line += 1
-                    position = stop
-                    continue
-                stop = text.find("\n>", position)
-                stop = end if stop < 0 else stop + 1
-                lines = text[position:stop]
-                if header is None and not lines.isspace():
-                    first = len(lines) - len(lines.lstrip())
+                    header, header_line, parts = head, start, []
+                elif header is None and body and not body.isspace():
+                    first = len(body) - len(body.lstrip())
                     raise MotifnetError(
                         "not FASTA: a sequence line comes before the first '>' header",
-                        path=path, line=line + lines.count("\n", 0, first),
+                        path=path, line=start + body.count("\n", 0, first),
                     )
-                sequence = lines.replace("\n", "")
-                leftover = sequence.encode("ascii", "replace").translate(None, _VALID) if validate else b""
-                if leftover and not leftover.isspace():
-                    bad = _INVALID_CHAR.search(lines)
-                    raise MotifnetError(
-                        f"character {bad.group()!r} is not a nucleotide or IUPAC code "
-                        "(expected A, C, G, T/U, N or R Y S W K M B D H V)",
-                        path=path, line=line + lines.count("\n", 0, bad.start()), record=_record_id(header or ""),
-                    )
-                if leftover or (not validate and not sequence.isalpha()):
-                    sequence = "".join(sequence.split())  # spaces, tabs, carriage returns
-                parts.append(sequence)
-                line += lines.count("\n")
-                position = stop
+                if body:
+                    sequence = body.replace("\n", "")
+                    parts.append(sequence if sequence.isalpha() else "".join(sequence.split()))
+                line = start + count
     if header is None:
         raise MotifnetError("empty file: no FASTA records", path=path)
     yield header, "".join(parts), header_line
 
 
+def _split_records(text: str, line: int) -> list[tuple[str | None, str, int, int]]:
+    """Whole lines of FASTA -> ``(header or None, sequence lines, first line number, line count)``
+    per record start (the first piece may continue the previous block's record)."""
+    pieces = text.split("\n>")
+    out = []
+    last = len(pieces) - 1
+    for k, piece in enumerate(pieces):
+        count = piece.count("\n") + (k < last)
+        if k > 0 or piece.startswith(">"):
+            head, _, body = piece.partition("\n")
+            out.append(((head[1:] if k == 0 else head).strip(), body, line, count))
+        else:
+            out.append((None, piece, line, count))
+        line += count
+    return out
+
+
+def _check(pieces: list[tuple[str | None, str, int, int]], path, header: str | None) -> None:
+    """Raise naming the line of the first character that is not a nucleotide or IUPAC code."""
+    joined = "".join(body for _, body, _, _ in pieces).encode("ascii", "replace")
+    if not joined.translate(None, _VALID_OR_SPACE):
+        return
+    for head, body, start, _ in pieces:
+        header = head if head is not None else header
+        bad = _INVALID_CHAR.search(body)
+        if bad:
+            offset = 1 if head is not None else 0
+            raise MotifnetError(
+                f"character {bad.group()!r} is not a nucleotide or IUPAC code "
+                "(expected A, C, G, T/U, N or R Y S W K M B D H V)",
+                path=path, line=start + offset + body.count("\n", 0, bad.start()), record=_record_id(header or ""),
+            )
+
+
 def _record_id(header: str) -> str:
-    return header.split(maxsplit=1)[0] if header.strip() else header
+    words = header.split(maxsplit=1)
+    return words[0] if words else header
 
 
 def iter_fasta(path: str | os.PathLike, validate: bool = True) -> Iterator[tuple[str, str]]:
@@ -139,14 +159,23 @@ def read_fasta(
 def _fasta_builder(path: str | os.PathLike, pattern: re.Pattern | None) -> RecordBuilder:
     builder = RecordBuilder(path, ["label"] if pattern else ())
     first_missing: tuple[int, str] | None = None
+    ids: list[str] = []
+    sequences: list[str] = []
+    lines: list[int] = []
+    labels: list[str] = []
     for header, sequence, line in iter_fasta_records(path):
-        labels: tuple[str, ...] = ()
+        ids.append(_record_id(header))
+        sequences.append(sequence)
+        lines.append(line)
         if pattern is not None:
             found = pattern.search(header)
-            labels = (found.group(1),) if found else ("",)
+            labels.append(found.group(1) if found else "")
             if not found and first_missing is None:
-                first_missing = (line, _record_id(header))
-        builder.add(_record_id(header), sequence, line, labels)
+                first_missing = (line, ids[-1])
+        if len(ids) >= 8192:
+            builder.add_many(ids, sequences, lines, [labels])
+            ids, sequences, lines, labels = [], [], [], []
+    builder.add_many(ids, sequences, lines, [labels])
     if pattern is not None and first_missing is not None:
         if all(not row[0] for row in builder.labels):
             builder.label_names, builder.labels = [], []  # no header has a label: unlabeled
