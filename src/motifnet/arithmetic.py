@@ -167,6 +167,30 @@ def _geometry(module) -> tuple[int, int, int] | None:
     return None
 
 
+def _macs(module, shape: tuple, batch: int) -> int:
+    """Multiply-accumulates per input sequence of one call of ``module`` whose output is ``shape``
+    (with the batch axis); ``batch`` is the input batch (a model may stack both strands)."""
+    from torch import nn
+
+    per_output = 0
+    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+        positions = math.prod(shape[2:])
+        per_output = positions * module.out_channels * (module.in_channels // module.groups) * math.prod(module.kernel_size)
+    elif isinstance(module, nn.Linear):
+        per_output = math.prod(shape[1:-1]) * module.in_features * module.out_features
+    elif isinstance(module, nn.RNNBase):
+        gates = {"LSTM": 4, "GRU": 3}.get(module.mode, 1)
+        steps = shape[1] if module.batch_first else shape[0]
+        directions = 2 if module.bidirectional else 1
+        width, total = module.input_size, 0
+        for _ in range(module.num_layers):
+            total += directions * gates * module.hidden_size * (width + module.hidden_size)
+            width = directions * module.hidden_size
+        per_output = steps * total
+    rows_out = shape[0] if not isinstance(module, nn.RNNBase) or module.batch_first else shape[1]
+    return per_output * rows_out // batch
+
+
 def describe(model, input_length: int, n_channels: int = 4, device: str | None = None) -> list[dict[str, Any]]:
     """One row per leaf-layer call of ``model`` on a ``[2, n_channels, input_length]`` input.
 
@@ -174,7 +198,9 @@ def describe(model, input_length: int, n_channels: int = 4, device: str | None =
     axis; a model that scores both strands as one doubled batch shows per-sequence shapes),
     ``params`` (the layer's own parameters), ``receptive_field`` (input positions one output
     position depends on; for layers that see everything, the input length) and ``whole_input``
-    (True from the first recurrent / global-pooling / flatten layer on), ``jump``.
+    (True from the first recurrent / global-pooling / flatten layer on), ``jump``, and ``macs``:
+    multiply-accumulates per input sequence in convolutions, dense and recurrent layers (a model
+    that scores both strands counts both; other layers count 0).
     The model runs in eval mode under ``torch.no_grad`` and its training flag is restored.
 
     Raises:
@@ -227,6 +253,7 @@ def describe(model, input_length: int, n_channels: int = 4, device: str | None =
             "receptive_field": int(input_length) if whole else field,
             "whole_input": whole,
             "jump": jump,
+            "macs": _macs(module, shape, 2),
         })
     return rows
 

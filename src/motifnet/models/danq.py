@@ -46,7 +46,8 @@ class DanQ(nn.Module):
     ``[B, L' * 2 * lstm_hidden]`` -> Linear(dense) -> ReLU -> Linear(n_targets).
     ``lstm_output="max"`` or ``"mean"`` replaces the flatten by a max or mean over positions
     (``[B, 2 * lstm_hidden]``): position-invariant, and much quicker to train when motif
-    positions are random (the classroom preset uses "max").
+    positions are random (the classroom preset uses "max"). ``batch_norm=True`` adds BatchNorm
+    between the convolution and its ReLU (not in the paper; speeds up training of small models).
 
     Raises:
         MotifnetError: ``input_length`` too short for the convolution and pooling.
@@ -64,12 +65,14 @@ class DanQ(nn.Module):
         lstm_dropout: float = 0.5,
         dense: int = 925,
         lstm_output: str = "flatten",
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         check_choice("lstm_output", lstm_output, ("flatten", "max", "mean"))
         length = conv_length(input_length, filter_length) // pool_size
         check_positive_length("danq", length, input_length)
         self.conv = nn.Conv1d(4, n_filters, filter_length)
+        self.norm = nn.BatchNorm1d(n_filters) if batch_norm else nn.Identity()
         self.activation = nn.ReLU()
         self.pool = nn.MaxPool1d(pool_size)
         self.conv_dropout = nn.Dropout(conv_dropout)
@@ -81,7 +84,7 @@ class DanQ(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
-        features = self.conv_dropout(self.pool(self.activation(self.conv(x))))  # [B, F, L']
+        features = self.conv_dropout(self.pool(self.activation(self.norm(self.conv(x)))))  # [B, F, L']
         outputs, _ = self.lstm(features.transpose(1, 2))  # [B, L', 2H]
         outputs = self.lstm_dropout(outputs)
         if isinstance(self.summary, GlobalPool):
