@@ -20,10 +20,11 @@ TINY = {
                                                  "motifs": ["MA0139", "MA0035", "MA0080"]}},
     "train": {"epochs": 1, "batch_size": 32},
     "models": [
-        {"label": "DeepBind", "name": "deepbind", "params": {"n_filters": 4, "filter_length": 12, "hidden": 8}},
+        {"label": "DeepBind", "name": "deepbind", "params": {"n_filters": 4, "filter_length": 12, "hidden": 8},
+         "interpret": {"filters": True, "n_examples": 1}},
         {"label": "LSTM", "name": "lstm", "params": {"hidden": 4}},
     ],
-    "interpret": {"n_sequences": 40, "n_localize": 8, "n_examples": 1, "n_logos": 2, "filters": False},
+    "interpret": {"n_sequences": 40, "n_localize": 8, "n_examples": 0, "n_logos": 2, "filters": False},
     "report": {"compare": [["DeepBind", "LSTM"]], "targets": {"DeepBind": {"accuracy": 0.99}}},
 }
 
@@ -58,7 +59,10 @@ def test_pipeline_writes_every_step_and_a_report(tiny_run):
         assert row["accuracy"] == pytest.approx(float((scores.argmax(1) == test.targets).mean()))
         assert row["grad_norm_init"] > 0
     interpret = json.loads((out / "interpret" / "LSTM" / "interpret.json").read_text())
-    assert "localization_accuracy" in interpret
+    assert "localization_accuracy" in interpret and interpret["figures"] == []
+    filters = json.loads((out / "interpret" / "DeepBind" / "interpret.json").read_text())
+    assert filters["n_filters"] == 4 and "filter_match_fraction" in filters
+    assert [f["kind"] for f in filters["figures"]].count("attribution") == 1
     # conclusions are computed from these numbers: the target sentence quotes the measured value
     target_line = next(s for s in results["conclusions"] if "target" in s)
     assert f"{rows['DeepBind']['accuracy']:.3f}" in target_line
@@ -83,11 +87,11 @@ def test_deleting_a_marker_redoes_that_step_and_its_dependents(tiny_run):
     assert set(again.ran) == {"train/LSTM", "evaluate/LSTM", "interpret/LSTM", "report"}
     assert json.loads((out / "train" / "LSTM" / MARKER).read_text())["id"] != old["id"]
     # an override changes only the steps it touches
-    changed = experiment_from_dict(TINY, ["models.DeepBind.train.epochs=2"])
+    changed = experiment_from_dict(TINY, ["models.LSTM.interpret.n_localize=4"])
     again = run_experiment(changed, out, quiet=True, log=None)
-    assert set(again.ran) == {"train/DeepBind", "evaluate/DeepBind", "interpret/DeepBind", "report"}
-    history = (out / "train" / "DeepBind" / "run" / "history.csv").read_text().strip().splitlines()
-    assert len(history) == 3  # header + 2 epochs
+    assert set(again.ran) == {"interpret/LSTM", "report"}
+    interpret = json.loads((out / "interpret" / "LSTM" / "interpret.json").read_text())
+    assert interpret["localization"]["n_sites"] <= 4
 
 
 def test_report_renders_in_chromium(tiny_run):
