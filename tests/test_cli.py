@@ -66,7 +66,7 @@ def test_data_summary_one_file_per_class_and_bed(tmp_path, capsys):
     (tmp_path / "p.bed").write_text("chr1\t0\t10\t.\t0\t-\nchr2\t0\t10\n")
     code, out, _ = run_cli(capsys, "data", "summary", tmp_path / "p.bed", "--genome", tmp_path / "g.fa", "--width", 4, "--json")
     summary = json.loads(out)
-    assert code == 0 and summary["n"] == 2 and summary["labels"] == {"unlabeled": True}
+    assert code == 0 and summary["n"] == 2 and summary["labels"]["bound"] == {"positive": 2, "negative": 0, "fraction": 1.0}
     assert summary["annotations"]["chrom"] == {"chr1": 1, "chr2": 1}
 
 

@@ -67,12 +67,14 @@ def test_string_classes_need_multiclass_task(tmp_path):
     assert data.target_names == ["CTCF", "REST"] and data.targets.tolist() == [0, 1, 0]
 
 
-def test_no_labels_means_unlabeled_and_label_option_sets_them(tmp_path):
+def test_no_labels_means_positives_and_label_option_sets_them(tmp_path):
     path = write(tmp_path / "peaks.fa", ">p1\nACGT\n>p2\nACGTTT\n")
     data = read_fasta(path)
-    assert data.task == "binary" and np.isnan(data.targets).all()
+    assert data.task == "binary" and data.target_names == ["bound"] and data.targets[:, 0].tolist() == [1, 1]
     assert data.lengths.tolist() == [4, 6]
-    assert read_fasta(path, label=1).targets[:, 0].tolist() == [1, 1]
+    assert read_fasta(path, label=0).targets[:, 0].tolist() == [0, 0]
+    with pytest.raises(MotifnetError, match="needs labels"):
+        read_fasta(path, task="regression")
 
 
 def test_rna_detected_from_u_without_t(tmp_path):

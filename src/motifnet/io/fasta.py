@@ -143,8 +143,9 @@ def read_fasta(
         path: FASTA or gzipped FASTA.
         alphabet: 'DNA' or 'RNA' (default: RNA if the sequences hold U and no T).
         label_pattern: a regular expression whose first group is the label (default finds
-            ``class:1`` or ``label=0.5``). If no header matches, the data is unlabeled (NaN
-            targets); if some headers match and some do not, that is an error. None: no labels.
+            ``class:1`` or ``label=0.5``). If no header matches, every record is a positive
+            (binary, label 1); if some headers match and some do not, that is an error. None:
+            ignore headers (all positives).
         label: one label for every record instead (e.g. 1 for a file of positives).
         task: force a task; otherwise chosen from the labels (see :mod:`motifnet.io.records`).
 
@@ -178,7 +179,7 @@ def _fasta_builder(path: str | os.PathLike, pattern: re.Pattern | None) -> Recor
     builder.add_many(ids, sequences, lines, [labels])
     if pattern is not None and first_missing is not None:
         if all(not row[0] for row in builder.labels):
-            builder.label_names, builder.labels = [], []  # no header has a label: unlabeled
+            builder.label_names, builder.labels = [], []  # no header has a label: all positives
         else:
             line, record = first_missing
             raise MotifnetError(f"label missing in header (pattern {pattern.pattern!r})", path=path, line=line, record=record)

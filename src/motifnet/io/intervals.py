@@ -89,7 +89,8 @@ def read_intervals(
             'shift'ed inside, or 'reject'ed (dropped, with a warning saying how many).
         stranded: reverse complement windows of '-' strand intervals (column 6).
         label_column: 1-based column holding a label per interval (e.g. 5 for the score).
-        label, task, alphabet: as in :func:`motifnet.io.fasta.read_fasta`; default unlabeled.
+        label, task, alphabet: as in :func:`motifnet.io.fasta.read_fasta`; by default every
+            interval is a positive (binary, label 1).
 
     Raises:
         MotifnetError: naming the file and line for an empty file, a malformed line, an unknown

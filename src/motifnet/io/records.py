@@ -4,7 +4,9 @@ Readers stream a file and hand each record to a :class:`RecordBuilder`, which en
 sequences in chunks (so the strings of a large file are never all held at once), remembers the
 line of each record for error messages, and at the end turns the label strings into targets:
 
-- no labels: task 'binary' with NaN targets ``[N, 1]`` (unlabeled; give ``label=`` to set them);
+- no labels in the file: every record is a positive, task 'binary', targets 1 ``[N, 1]`` named
+  'bound' (a FASTA or BED of peaks; give ``label=0`` for a file of negatives). Training then asks
+  for negatives (``negatives='dinuc-shuffle'``), as DeepBind did;
 - one column of 0/1: 'binary'; several columns of 0/1: 'multilabel';
 - one column of integers 0..K-1 with 2 < K <= 20 (and K values present): 'multiclass';
 - other numbers: 'regression'; strings only with ``task='multiclass'`` (class names sorted).
@@ -30,7 +32,7 @@ class RecordBuilder:
 
     Args:
         path: the file (for error messages).
-        label_names: the names of the label columns (empty: unlabeled).
+        label_names: the names of the label columns (empty: no labels, all positives).
         chunk: how many sequences are encoded at a time (default :data:`CHUNK`).
     """
 
@@ -169,9 +171,9 @@ def parse_targets(
         raise MotifnetError(f"unknown task {task!r}; expected one of {TASKS}")
     n = len(where.ids)
     if not names:
-        if task not in (None, "binary", "regression"):
+        if task not in (None, "binary"):
             raise MotifnetError(f"task {task!r} needs labels, but {where.path} has none", path=where.path)
-        return np.full((n, 1), np.nan, dtype=np.float32), task or "binary", ["bound"]
+        return np.ones((n, 1), dtype=np.float32), "binary", ["bound"]
     text = np.array(rows, dtype=str).reshape(n, len(names))
     stripped = np.char.strip(text)
     missing = np.argwhere(stripped == "")

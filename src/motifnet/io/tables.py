@@ -49,7 +49,7 @@ def read_table(
     Args:
         path: the table; its first line names the columns.
         sequence_column: default: the column named seq/sequence (case-insensitive).
-        label_columns: one name, several names, or ``[]`` for unlabeled. Default: the column
+        label_columns: one name, several names, or ``[]`` for none (all positives). Default: the column
             named Bound/label/class/target/y if there is one, otherwise every column (other than
             sequence, id, fold and annotations) whose first value is a number.
         id_column: default: id/EventID/name (else ``row<line>``).
