@@ -287,25 +287,24 @@ def information_content(probabilities: np.ndarray) -> np.ndarray:
     return 2.0 + (probabilities * np.log2(p)).sum(axis=-2)
 
 
-def to_motifs(filters: FilterMotifs, indices: Sequence[int] | None = None, pseudocount: float = 0.0) -> list:
-    """The filters as ``motifnet.motifs.Motif`` objects (for MEME export), named ``filterI``."""
+def to_motifs(filters: FilterMotifs, indices: Sequence[int] | None = None) -> list:
+    """The filters as ``motifnet.motifs.Motif`` objects (for MEME export), id ``filterI``;
+    ``nsites`` is each filter's number of counted windows. A filter with no windows (or a column
+    with no counts) gets uniform columns."""
     from motifnet.motifs import Motif
 
     chosen = range(len(filters)) if indices is None else indices
-    probs = filters.probabilities(pseudocount)
-    motifs = []
-    for i in chosen:
-        motifs.append(_make_motif(Motif, filters.names[i], probs[i], int(filters.n_sites[i])))
-    return motifs
+    probs = filters.probabilities()
+    return [
+        Motif(probs[i], id=filters.names[i], is_counts=False, nsites=max(int(filters.n_sites[i]), 1)) for i in chosen
+    ]
 
 
-def _make_motif(Motif, name: str, probabilities: np.ndarray, n_sites: int):
-    """Build a Motif from a PPM ``[4, k]`` with the constructor the motifs module offers."""
-    for factory in ("from_probabilities", "from_ppm"):
-        if hasattr(Motif, factory):
-            return getattr(Motif, factory)(probabilities, name=name)
-    counts = probabilities * max(n_sites, 1)
-    return Motif(counts=counts, name=name)
+def write_meme(filters: FilterMotifs, path, indices: Sequence[int] | None = None, alphabet: str = "DNA"):
+    """Write filter PPMs as a MEME minimal-format file, atomically (see :func:`to_motifs`)."""
+    from motifnet.io.motif_files import write_meme as write_motifs
+
+    return write_motifs(to_motifs(filters, indices), path, alphabet="ACGU" if alphabet == "RNA" else "ACGT")
 
 
 def filter_importance(model, data, target=None, batch_size: int = 256, device=None) -> np.ndarray:

@@ -60,19 +60,6 @@ def matching(motifs: MotifSet, key: str) -> list[int]:
     return found
 
 
-def _probabilities_of(motif) -> np.ndarray:
-    """PPM ``[4, k]`` from a ``motifnet.motifs.Motif`` (or anything with counts/probabilities)."""
-    for attribute in ("probabilities", "ppm", "pwm"):
-        value = getattr(motif, attribute, None)
-        if value is not None:
-            value = value() if callable(value) else value
-            return _as_ppm(np.asarray(value, dtype=np.float64))
-    counts = getattr(motif, "counts")
-    if isinstance(counts, dict):  # Biopython/pyjaspar style
-        counts = [counts[base] for base in "ACGT"]
-    return _as_ppm(np.asarray(counts, dtype=np.float64))
-
-
 def _as_ppm(matrix: np.ndarray) -> np.ndarray:
     if matrix.ndim != 2 or 4 not in matrix.shape:
         raise MotifnetError(f"a motif matrix must be [4, k], got shape {matrix.shape}")
@@ -83,81 +70,32 @@ def _as_ppm(matrix: np.ndarray) -> np.ndarray:
 
 
 def motif_set(motifs: Sequence) -> MotifSet:
-    """A MotifSet from ``motifnet.motifs.Motif`` objects (id from ``.id``/``.matrix_id``, name
-    from ``.name``)."""
-    ids, names, probabilities = [], [], []
-    for i, motif in enumerate(motifs):
-        motif_id = getattr(motif, "id", None) or getattr(motif, "matrix_id", None) or getattr(motif, "name", None)
-        ids.append(str(motif_id or f"motif{i + 1}"))
-        names.append(str(getattr(motif, "name", None) or ids[-1]))
-        probabilities.append(_probabilities_of(motif))
-    return MotifSet(ids, names, probabilities)
+    """A MotifSet from ``motifnet.motifs.Motif`` objects."""
+    return MotifSet([m.id for m in motifs], [m.name for m in motifs], [np.asarray(m.probabilities) for m in motifs])
 
 
 def load_database(
     database: str | os.PathLike = DEFAULT_RELEASE,
-    collection: str = "CORE",
+    collection: str | None = "CORE",
     tax_group: str | None = "vertebrates",
 ) -> MotifSet:
-    """Target motifs: a MEME file (if ``database`` is an existing path) or a JASPAR release
-    (e.g. 'JASPAR2024', 'JASPAR2022') through pyjaspar, offline.
+    """Target motifs: a motif file (MEME, JASPAR or TRANSFAC; if ``database`` is an existing
+    path) or a JASPAR release (e.g. 'JASPAR2024', 'JASPAR2022') through pyjaspar, offline.
 
     Raises:
-        MotifnetError: an unreadable MEME file, an unknown release or an empty selection.
+        MotifnetError: an unreadable motif file, an unknown release or an empty selection.
     """
+    from motifnet import jaspar
+    from motifnet.io.motif_files import read_motifs
+
     path = Path(database)
     if path.exists():
-        motifs = _read_meme(path)
+        motifs = read_motifs(path)
     else:
-        motifs = _read_jaspar(str(database), collection, tax_group)
+        motifs = jaspar.database(release=str(database), collection=collection, tax_group=tax_group)
     if len(motifs) == 0:
         raise MotifnetError(f"no target motifs in {database} ({collection}, {tax_group})")
-    return motifs
-
-
-def _read_meme(path: Path) -> MotifSet:
-    try:
-        from motifnet.io.motif_files import read_meme
-    except ImportError:
-        read_meme = None
-    if read_meme is not None:
-        return motif_set(read_meme(path))
-    from memelite.io import read_meme as memelite_read_meme
-
-    try:
-        raw = memelite_read_meme(str(path))
-    except (ValueError, AttributeError, OSError) as error:
-        raise MotifnetError(f"not a readable MEME motif file ({error})", path=path) from None
-    ids, names = [], []
-    for key in raw:
-        parts = key.split()
-        ids.append(parts[0])
-        names.append(parts[1] if len(parts) > 1 else parts[0])
-    return MotifSet(ids, names, [_as_ppm(m) for m in raw.values()])
-
-
-def _read_jaspar(release: str, collection: str, tax_group: str | None) -> MotifSet:
-    try:
-        from motifnet import jaspar
-    except ImportError:
-        jaspar = None
-    if jaspar is not None and hasattr(jaspar, "database"):
-        return motif_set(jaspar.database(release=release, collection=collection, tax_group=tax_group))
-    from pyjaspar import jaspardb
-
-    try:
-        db = jaspardb(release=release)
-    except Exception as error:  # pyjaspar raises plain exceptions for unknown releases
-        raise MotifnetError(f"unknown JASPAR release {release!r} ({error})") from None
-    selection = {"collection": collection}
-    if tax_group:
-        selection["tax_group"] = [tax_group]
-    found = db.fetch_motifs(**selection)
-    return MotifSet(
-        [m.matrix_id for m in found],
-        [m.name for m in found],
-        [_as_ppm(np.array([m.counts[base] for base in "ACGT"], dtype=np.float64)) for m in found],
-    )
+    return motif_set(motifs)
 
 
 @dataclass

@@ -1,0 +1,128 @@
+"""Interpretation quality on simulated data (issue 6 targets), reproducible in one command.
+
+    .venv/bin/python benchmarks/eval_interpret.py [--part classroom|multilabel|all] [--quick] [--out FILE.json]
+
+- classroom: a CNN (DeepBind, 64 filters x 24, both strands) trained on the classroom preset
+  (10 JASPAR motifs + none, 100 bp); on the test split: true motifs recovered as the best Tomtom
+  match (E < 0.1) of some informative filter vs JASPAR2024 CORE vertebrates, and localization of
+  gradient x input attributions on correctly classified positive sequences (hit = predicted window
+  centre inside the true site).
+- multilabel: Koo & Eddy CNN-2 and CNN-25 on the multilabel preset (12 motifs, 200 bp): the
+  fraction of informative first-layer filters matching a true motif (best match, and any match,
+  E < 0.1), motif recovery and test AUROC.
+
+Each part simulates, trains with :func:`motifnet.training.fit` (seeded) and runs
+:func:`motifnet.interpret.pipeline.interpret` into a temporary folder (``--keep DIR`` keeps it).
+``--quick`` shrinks everything to a smoke test (numbers meaningless).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+
+def _split(data):
+    from motifnet.interpret.pipeline import select_rows
+
+    return {name: data.subset(select_rows(data, name)) for name in ("train", "valid", "test")}
+
+
+def _train_and_interpret(data, model_name: str, params: dict, train: dict, folder: Path, preset: str | None = None,
+                         n_filter_sequences: int = 2000, n_attributions: int = 1000) -> dict:
+    import torch
+
+    from motifnet.interpret.pipeline import Options, interpret
+    from motifnet.metrics import evaluate
+    from motifnet.models import build
+    from motifnet.training import fit, predict
+
+    torch.manual_seed(0)
+    parts = _split(data)
+    model = build(model_name, data.n_targets, data.length, preset=preset, **params)
+    start = time.perf_counter()
+    fit(model, parts["train"], parts["valid"], quiet=True, seed=0, **train)
+    seconds = time.perf_counter() - start
+    model.eval()
+    metrics = evaluate(data.task, parts["test"].targets, predict(model, parts["test"]), data.target_names)
+    options = Options(split="test", n_filter_sequences=n_filter_sequences, n_attributions=n_attributions,
+                      n_logos=12, n_examples=2)
+    summary = interpret(model, data, folder, options, quiet=True)
+    filters = summary["filters"]
+    attributions = summary["attributions"]
+    out = {
+        "model": model_name if preset is None else f"{model_name}/{preset}",
+        "params": params,
+        "train_seconds": round(seconds, 1),
+        "test_accuracy": metrics.get("accuracy"),
+        "test_auroc_macro": metrics.get("macro", {}).get("auroc"),
+        "n_filters": filters.get("n_filters"),
+        "n_informative": filters.get("n_informative"),
+        "n_significant": filters.get("n_significant"),
+    }
+    for criterion in ("best", "any"):
+        score = filters.get(f"recovery_{criterion}")
+        if score:
+            out[f"filter_match_fraction_{criterion}"] = score["filter_match_fraction"]
+            out[f"filter_match_fraction_{criterion}_of_all_filters"] = score["n_matching"] / filters["n_filters"]
+            out[f"motif_recovery_fraction_{criterion}"] = score["motif_recovery_fraction"]
+            out[f"recovered_{criterion}"] = {k: len(v) for k, v in score["recovered"].items()}
+    if "localization" in attributions:
+        out["localization"] = {k: attributions["localization"][k] for k in ("n_sites", "hit_rate", "chance_hit_rate", "median_abs_distance")}
+        out["localization_by_motif"] = attributions["localization_by_motif"]
+        out["activation_localization"] = {k: v for k, v in attributions["activation_localization"].items() if k != "by_motif"}
+        out["n_sites_correct"] = attributions.get("n_sites_correct")
+    return out
+
+
+def classroom(quick: bool, folder: Path) -> dict:
+    from motifnet.simulate import simulate
+
+    data = simulate("classroom", n_per_class=60 if quick else 1000, seed=0)
+    result = _train_and_interpret(
+        data, "deepbind", {"n_filters": 64, "strands": "both"},
+        {"epochs": 1 if quick else 12, "batch_size": 128, "lr": 2e-3, "patience": 3},
+        folder / "classroom", n_attributions=200 if quick else 1000,
+    )
+    result["data"] = f"classroom, {len(data)} sequences, seed 0"
+    return result
+
+
+def multilabel(quick: bool, folder: Path) -> dict:
+    from motifnet.simulate import simulate
+
+    data = simulate("multilabel", n=300 if quick else 12000, seed=0)
+    results = {"data": f"multilabel, {len(data)} sequences, seed 0"}
+    for k in (2, 25):
+        results[f"cnn-{k}"] = _train_and_interpret(
+            data, "cnn", {}, {"epochs": 1 if quick else 12, "batch_size": 100, "lr": 1e-3, "patience": 3},
+            folder / f"cnn-{k}", preset=f"cnn-{k}", n_attributions=200 if quick else 500,
+        )
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=["classroom", "multilabel", "all"], default="all")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", help="write the results JSON here")
+    parser.add_argument("--keep", help="keep the interpretation folders here")
+    args = parser.parse_args(argv)
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="eval_interpret."))
+    results: dict = {}
+    if args.part in ("classroom", "all"):
+        results["classroom"] = classroom(args.quick, folder)
+    if args.part in ("multilabel", "all"):
+        results["multilabel"] = multilabel(args.quick, folder)
+    text = json.dumps(results, indent=2, default=float)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+    return results
+
+
+if __name__ == "__main__":
+    main()
