@@ -196,3 +196,4 @@ def test_scoring_an_encoded_site():
     assert int(scores[0].argmax()) == 10
     assert float(scores[0, 10]) == pytest.approx(ctcf.log_odds().max(axis=0).sum(), rel=1e-5)
     assert float(scores[0, 10]) > ctcf.threshold(1e-4)
+    assert ctcf.pvalue(float(scores[0, 10])) == pytest.approx(4.0**-15)  # float32 best score: 1 of 4^15

@@ -113,7 +113,8 @@ class Motif:
             return NotImplemented
         return (self.id, self.name) == (other.id, other.name) and np.allclose(self.probabilities, other.probabilities)
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        return hash((self.id, self.name, self.width))
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -303,7 +304,7 @@ class Motif:
         score = np.asarray(score, dtype=np.float64)
         best = self.log_odds(pseudocount, background).max(axis=0).sum()
         index = np.clip(np.round(score / SCORE_RESOLUTION).astype(np.int64) - offset, 0, len(survival) - 1)
-        result = np.where(score > best + 1e-9, 0.0, survival[index])
+        result = np.where(score > best + 1e-4, 0.0, survival[index])  # 1e-4: float32 scores
         return float(result) if np.ndim(result) == 0 else result
 
     def _key(self, pseudocount: float, background) -> tuple:
