@@ -191,3 +191,17 @@ def test_invalid_character_line_is_exact_across_blocks(tmp_path_factory, block, 
         fasta.BLOCK_SIZE = original
     assert info.value.line == target + 1
     assert info.value.record == ("first" if target < 3 else "second")
+
+
+def test_fasta_files_concatenated_instead_of_classes(tmp_path):
+    a = write(tmp_path / "a.fa", ">x class:1\nACGT\n")
+    b = write(tmp_path / "b.fa", ">y class:0\nGG\n")
+    data = read_data([a, b], classes=False)
+    assert data.targets[:, 0].tolist() == [1, 0] and list(data.annotations["file"]) == ["a.fa", "b.fa"]
+
+
+def test_a_table_read_as_fasta_says_there_is_no_header(tmp_path):
+    path = write(tmp_path / "x.seq", "FoldID\tEventID\tseq\tBound\nA\te\tACGT\t1\n")
+    with pytest.raises(MotifnetError, match="before the first '>' header") as info:
+        read_data(path, format="fasta")
+    assert info.value.line == 1

@@ -118,3 +118,13 @@ def test_write_table_round_trips(tmp_path):
     classes = SeqData.from_strings(["AC", "GT"], [1, 0], "multiclass", target_names=["low", "high"])
     back = read_table(write_table(tmp_path / "c.tsv", classes), task="multiclass")
     assert back.target_names == ["high", "low"] and back.targets.tolist() == [0, 1]
+
+
+def test_several_tables_are_concatenated_with_their_file(tmp_path):
+    a = write(tmp_path / "a_AC.seq", DEEPBIND)
+    b = write(tmp_path / "b_AC.seq.gz", DEEPBIND.replace("ACGTACGTAC", "ACGTACGTACGG"), compress=True)
+    data = read_data([a, b])
+    assert len(data) == 6 and data.task == "binary" and data.tokens.shape == (6, 12)
+    assert list(data.annotations["file"]) == ["a_AC.seq"] * 3 + ["b_AC.seq.gz"] * 3
+    assert list(data.annotations["fold"]) == ["A", "B", "A"] * 2
+    assert data.lengths.tolist() == [10, 10, 10, 12, 10, 10]

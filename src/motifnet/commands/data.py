@@ -24,6 +24,8 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--anchor", choices=("auto", "summit", "center"), help="BED: window centre (default auto: summit for narrowPeak)")
     group.add_argument("--edge", choices=("clip", "shift", "reject"), help="BED: windows past a chromosome end (default clip)")
     group.add_argument("--unstranded", action="store_true", help="BED: do not reverse complement '-' intervals")
+    group.add_argument("--concat", action="store_true",
+                       help="several FASTA files: concatenate them instead of reading one file per class")
 
 
 def read_input(args: argparse.Namespace):
@@ -44,7 +46,8 @@ def read_input(args: argparse.Namespace):
         "stranded": False if args.unstranded else None,
     }
     paths = args.inputs if len(args.inputs) > 1 else args.inputs[0]
-    return read_data(paths, format=args.format, alphabet=args.alphabet, **options)
+    classes = False if args.concat else None
+    return read_data(paths, format=args.format, alphabet=args.alphabet, classes=classes, **options)
 
 
 def register(subparsers) -> None:

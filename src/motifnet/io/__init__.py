@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
 from motifnet.io.fasta import (
@@ -93,15 +94,20 @@ def read_data(
     *,
     format: str | None = None,
     alphabet: str | None = None,
+    classes: bool | None = None,
     **options,
 ) -> SeqData:
     """Read any supported input into SeqData.
 
     Args:
-        path: a file, a store folder, or several FASTA files (a list, or ``{class: path}``) to
-            read as one file per class (see :func:`motifnet.io.fasta.read_fasta_classes`).
+        path: a file, a store folder, or several (a list, or ``{class: path}``). Several FASTA
+            files are one file per class (:func:`motifnet.io.fasta.read_fasta_classes`); other
+            inputs, or FASTA with ``classes=False``, are read alike and concatenated (with an
+            annotation 'file' naming each record's file).
         format: one of :data:`FORMATS` (default: :func:`detect_format`).
         alphabet: 'DNA' or 'RNA' (default: detected, RNA if U and no T).
+        classes: for several paths, whether each is one class (default: True for FASTA, a dict
+            is always classes).
         **options: passed to the reader: FASTA ``label_pattern``, ``label``, ``task``; tables
             ``sequence_column``, ``label_columns``, ``id_column``, ``annotation_columns``,
             ``delimiter``, ``label``, ``task``; BED ``genome`` (required), ``width``, ``anchor``,
@@ -116,6 +122,18 @@ def read_data(
     if isinstance(path, (list, tuple, dict)):
         if len(path) == 1 and not isinstance(path, dict):
             return read_data(path[0], format=format, alphabet=alphabet, **options)
+        if classes is None:
+            classes = isinstance(path, dict) or all((format or detect_format(p)) == "fasta" for p in path)
+        if not classes:
+            from dataclasses import replace
+
+            from motifnet.data import concatenate
+
+            parts = [read_data(p, format=format, alphabet=alphabet, **options) for p in path]
+            return concatenate([
+                replace(part, annotations={**part.annotations, "file": np.full(len(part), Path(p).name)})
+                for part, p in zip(parts, path)
+            ])
         if options:
             raise MotifnetError(f"options {sorted(options)} do not apply to one FASTA file per class")
         return read_fasta_classes(path, alphabet=alphabet)

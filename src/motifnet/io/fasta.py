@@ -102,6 +102,8 @@ def _check(pieces: list[tuple[str | None, str, int, int]], path, header: str | N
         return
     for head, body, start, _ in pieces:
         header = head if head is not None else header
+        if header is None:
+            continue  # text before the first header: iter_fasta_records says so
         bad = _INVALID_CHAR.search(body)
         if bad:
             offset = 1 if head is not None else 0
