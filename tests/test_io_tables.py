@@ -68,7 +68,7 @@ def test_quoted_csv_and_whitespace_table(tmp_path):
         ("seq\tBound\nACGT\t1\nACGT\n", "1 fields, but the header names 2", 3),
         ("seq\tBound\nACGT\t1\nACGT\t1\textra\n", "3 fields", 3),
         ("seq\tBound\nACGT\t1\nACGT\t\n", "label missing", 3),
-        ("seq\tBound\nACGT\t1\nACGT\tyes\n", "'yes'.*not a number", 3),
+        ("seq\tBound\nACGT\t1\nACGT\tyes\n", r"label 'yes' \(column 'Bound'\) is not a number", 3),
         ("seq\tBound\nACGT\t1\nACGT\tnan\n", "not a number", 3),
         ("seq\tBound\nACGT\t1\nAC7T\t1\n", "'7'.*not a nucleotide", 3),
         ("name\tBound\nx\t1\n", "no sequence column", 1),

@@ -194,7 +194,7 @@ def parse_targets(
                 except ValueError:
                     ok = False
                 if not ok:
-                    raise where.error(i, f"label {value!r} (column {names[j]!r}) is not a number") from None
+                    raise where.error(i, f"label {str(value)!r} (column {names[j]!r}) is not a number") from None
     binary = bool(np.isin(values, (0.0, 1.0)).all())
     if task is None:
         if binary:
@@ -210,7 +210,7 @@ def parse_targets(
     if task in ("binary", "multilabel"):
         if not binary:
             i, j = np.argwhere(~np.isin(values, (0.0, 1.0)))[0]
-            raise where.error(int(i), f"label {stripped[i, j]!r} is not 0 or 1 (task {task})")
+            raise where.error(int(i), f"label {str(stripped[i, j])!r} is not 0 or 1 (task {task})")
         if task == "binary" and len(names) != 1:
             task = "multilabel"
     return values.astype(np.float32), task, list(names)
