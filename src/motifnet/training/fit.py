@@ -418,8 +418,8 @@ def fit(
         elapsed = seconds_before + time.perf_counter() - clock
         if valid is not None and opts.patience is not None and bad_epochs >= opts.patience:
             stopped_early = True
-        if opts.max_seconds is not None and elapsed >= opts.max_seconds:
-            stopped_early = True
+        if opts.max_seconds is not None and elapsed + (time.perf_counter() - started) > opts.max_seconds:
+            stopped_early = True  # the next epoch, as long as this one, would end past the limit
         if out_dir is not None and is_main:
             progress_state = {
                 "epoch": epoch, "history": history, "best_metric": best_metric, "best_epoch": best_epoch,

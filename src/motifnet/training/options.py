@@ -25,8 +25,8 @@ class FitOptions:
     for positive-only data, fresh every epoch [None], valid_fraction (seeded stratified split when
     no validation data is given; 0 = none) [0.1], valid_strands forward|both|auto [auto: both when
     training with "rc"], seed [0], device [auto], amp (mixed precision: bfloat16, or float16 on CUDA
-    without bf16) [False], max_seconds (stop after the epoch that crosses it; makes results depend
-    on speed) [None].
+    without bf16) [False], max_seconds (a training time limit: stop before an epoch that, as long as
+    the last one, would end past it; makes results depend on the machine's speed) [None].
     """
 
     epochs: int = 10
