@@ -226,14 +226,18 @@ class Motif:
         kept: list[np.ndarray] = []
         have, rate = 0, 1.0
         for _ in range(max_rounds):
-            batch = draw(max(64, int(1.2 * (n - have) / rate) + 16))
+            batch = draw(min(max(64, int(1.2 * (n - have) / rate) + 16), 4_000_000 // self.width))
             passing = batch[_score_tokens(table, batch) >= min_score - 1e-9]
             rate = max(len(passing) / len(batch), 1e-4)
             kept.append(passing)
             have += len(passing)
             if have >= n:
                 return np.concatenate(kept)[:n]
-        raise MotifnetError(f"only {have} of {n} sampled instances reached score {min_score:.3f}", record=self.id)
+        raise MotifnetError(
+            f"only {have} of {n} sampled instances reached score {min_score:.3f} in {max_rounds} rounds "
+            "(use a lower min_score, or a larger site p-value)",
+            record=self.id,
+        )
 
     # -- scoring ----------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument("--gc", type=float, help="background GC fraction (default: uniform 0.5)")
     parser.add_argument("--background-from", metavar="PATH",
                         help="fit a Markov background on these sequences (any input motifnet reads)")
-    parser.add_argument("--markov-order", type=int, default=1, help="order of that Markov chain (default 1)")
+    parser.add_argument("--markov-order", type=int, help="order of that Markov chain (default 1)")
     parser.add_argument("--site-pvalue", type=float, help="keep instances scoring at p < this (default 1e-4)")
     parser.add_argument("--any-instance", action="store_true", help="keep every sampled instance (no score filter)")
     parser.add_argument("--allow-overlap", action="store_true", help="let instances in a sequence overlap")
@@ -101,11 +101,13 @@ def build_options(args: argparse.Namespace) -> dict:
         raise MotifnetError("give --gc or --background-from, not both")
     if args.gc is not None:
         options["background"] = args.gc
+    if args.markov_order is not None and not args.background_from:
+        raise MotifnetError("--markov-order needs --background-from (the sequences to fit the chain on)")
     if args.background_from:
         from motifnet.io import read_data
 
         options["background"] = read_data(args.background_from)
-        options["background_order"] = args.markov_order
+        options["background_order"] = 1 if args.markov_order is None else args.markov_order
     if args.any_instance:
         options["site_pvalue"] = None
     elif args.site_pvalue is not None:
