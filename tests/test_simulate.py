@@ -185,7 +185,7 @@ def test_cli_simulate_and_motifs(tmp_path, capsys):
     assert main(["simulate", "multilabel", "--n", "50", "--length", "120", "--motifs", "CTCF,GATA1",
                  "--count-probabilities", "0.5,0.5", "--out", str(tmp_path / "ml")]) == 0
     assert load(tmp_path / "ml").target_names == ["CTCF", "GATA1"]
-    assert "71 embedded motif sites" not in capsys.readouterr().err
+    assert "50 multilabel sequences of 120 bp" in capsys.readouterr().out
     assert main(["simulate", "binary", "--n", "40", "--negatives", "shuffle", "--background-from", str(out),
                  "--markov-order", "2", "--quiet", "--out", str(tmp_path / "b")]) == 0
     assert len(load(tmp_path / "b")) == 40 and capsys.readouterr().out == ""
