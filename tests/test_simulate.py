@@ -86,7 +86,7 @@ def test_same_seed_same_data_different_seed_different(small_classroom):
 
 
 def test_multilabel_counts_labels_and_no_overlaps():
-    data = multilabel(n=3000, seed=1)
+    data = multilabel(n=3000, seed=1, distinct=True)
     motifs = [jaspar.fetch(i) for i in KOO_EDDY_MOTIFS]
     assert data.task == "multilabel" and data.targets.shape == (3000, 12) and data.length == 200
     assert data.target_names[0] == "Arid3a"
@@ -102,6 +102,17 @@ def test_multilabel_counts_labels_and_no_overlaps():
         assert (scores >= threshold - 1e-9).all()
     split = data.annotations["split"]
     assert [(split == s).sum() for s in ("train", "valid", "test")] == [2100, 300, 600]
+
+
+def test_multilabel_default_draws_motifs_with_replacement():
+    data = multilabel(n=2000, seed=2)
+    per_row = np.bincount(data.sites["sequence"], minlength=2000)
+    labels = data.targets.sum(axis=1)
+    assert (labels <= per_row).all() and (labels < per_row).any()  # repeats give fewer labels
+    rebuilt = np.zeros_like(data.targets)
+    rebuilt[data.sites["sequence"], data.sites["motif"]] = 1
+    np.testing.assert_array_equal(rebuilt, data.targets)
+    assert_no_overlaps(data.sites)
 
 
 def test_crowded_sequences_do_not_overlap_unless_asked():

@@ -396,7 +396,7 @@ def multilabel(
     length: int = 200,
     motifs: Sequence[Motif | str] | str = KOO_EDDY_MOTIFS,
     count_probabilities: Sequence[float] = KOO_EDDY_COUNT_PROBABILITIES,
-    distinct: bool = True,
+    distinct: bool = False,
     strand: str = "random",
     background=None,
     background_order: int = 1,
@@ -406,11 +406,12 @@ def multilabel(
     seed: int = 0,
     release: str = "JASPAR2024",
 ) -> SeqData:
-    """Multi-label data after Koo & Eddy (2019): each sequence gets k motifs, k = 1..K with
-    ``count_probabilities`` (default 0.50/0.25/0.17/0.05/0.03), chosen uniformly among
-    ``motifs`` (distinct within a sequence unless ``distinct=False``). Targets float32 ``[N, T]``
-    multi-hot over the motifs. Defaults: the 12 :data:`KOO_EDDY_MOTIFS`, 25,000 x 200 bp, split
-    70/10/20 (random; multi-label rows are not stratified).
+    """Multi-label data after Koo & Eddy (2019): each sequence gets k motif instances, k = 1..K
+    with ``count_probabilities`` (default 0.50/0.25/0.17/0.05/0.03), each motif drawn uniformly
+    with replacement as in their generator (``distinct=True``: k different motifs). Targets
+    float32 ``[N, T]`` multi-hot over the motifs present. Defaults: the 12
+    :data:`KOO_EDDY_MOTIFS`, 25,000 x 200 bp, split 70/10/20 (random; multi-label rows are not
+    stratified). Koo & Eddy kept every sampled instance; pass ``site_pvalue=None`` to do the same.
 
     Raises:
         MotifnetError: probabilities that are negative or do not sum to 1, more distinct motifs
