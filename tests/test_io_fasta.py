@@ -205,3 +205,9 @@ def test_a_table_read_as_fasta_says_there_is_no_header(tmp_path):
     with pytest.raises(MotifnetError, match="before the first '>' header") as info:
         read_data(path, format="fasta")
     assert info.value.line == 1
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_spaces_and_tabs_inside_sequence_lines_are_dropped(tmp_path, validate):
+    path = write(tmp_path / "s.fa", ">a\nAC GT\t\n  GG-.\n>b\nTT\n")
+    assert list(iter_fasta(path, validate=validate)) == [("a", "ACGTGG-."), ("b", "TT")]

@@ -21,7 +21,7 @@ DEFAULT_LABEL_PATTERN = r"(?:class|label)\s*[:=]\s*([^\s;,|]+)"
 """Finds ``class:1``, ``class=0``, ``label=2.5``, ``label: bound`` anywhere in a header."""
 
 _INVALID_CHAR = re.compile(r"[^ACGTUNRYSWKMBDHVacgtunryswkmbdhv.\-\s]")
-_VALID_OR_SPACE = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv.- \t\r\n\x0b\x0c"
+_VALID_OR_NEWLINE = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv.-\n"
 BLOCK_SIZE = 1 << 18
 """Characters read at a time by :func:`iter_fasta_records`."""
 _NEGATIVE_NAME = re.compile(r"neg|background|control|shuf|unbound", re.IGNORECASE)
@@ -56,8 +56,7 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
             else:
                 text, rest = rest, ""
             pieces = _split_records(text, line)
-            if validate:
-                _check(pieces, path, header)
+            spaces = _check(pieces, path, header) if validate else True
             for head, body, start, count in pieces:
                 if head is not None:
                     if header is not None:
@@ -71,7 +70,7 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
                     )
                 if body:
                     sequence = body.replace("\n", "")
-                    parts.append(sequence if sequence.isalpha() else "".join(sequence.split()))
+                    parts.append("".join(sequence.split()) if spaces else sequence)
                 line = start + count
     if header is None:
         raise MotifnetError("empty file: no FASTA records", path=path)
@@ -95,11 +94,16 @@ def _split_records(text: str, line: int) -> list[tuple[str | None, str, int, int
     return out
 
 
-def _check(pieces: list[tuple[str | None, str, int, int]], path, header: str | None) -> None:
-    """Raise naming the line of the first character that is not a nucleotide or IUPAC code."""
+def _check(pieces: list[tuple[str | None, str, int, int]], path, header: str | None) -> bool:
+    """Whether the sequence lines hold whitespace other than line ends (spaces, tabs, CR).
+
+    Raises:
+        MotifnetError: naming the line of the first character that is not a nucleotide or IUPAC code.
+    """
     joined = "".join(body for _, body, _, _ in pieces).encode("ascii", "replace")
-    if not joined.translate(None, _VALID_OR_SPACE):
-        return
+    leftover = joined.translate(None, _VALID_OR_NEWLINE)
+    if not leftover or leftover.isspace():
+        return bool(leftover)
     for head, body, start, _ in pieces:
         header = head if head is not None else header
         if header is None:
@@ -112,6 +116,7 @@ def _check(pieces: list[tuple[str | None, str, int, int]], path, header: str | N
                 "(expected A, C, G, T/U, N or R Y S W K M B D H V)",
                 path=path, line=start + offset + body.count("\n", 0, bad.start()), record=_record_id(header or ""),
             )
+    return True
 
 
 def _record_id(header: str) -> str:
