@@ -113,6 +113,11 @@ def test_multilabel_default_draws_motifs_with_replacement():
     rebuilt[data.sites["sequence"], data.sites["motif"]] = 1
     np.testing.assert_array_equal(rebuilt, data.targets)
     assert_no_overlaps(data.sites)
+    # positions are uniform whatever the number of sites in the row
+    for k in (1, 2, 5):
+        sites = data.sites[per_row[data.sites["sequence"]] == k]
+        free = 200 - (sites["end"] - sites["start"])
+        assert abs(np.mean(sites["start"] / free) - 0.5) < 0.06, k
 
 
 def test_crowded_sequences_do_not_overlap_unless_asked():

@@ -200,7 +200,9 @@ def _positions(rows: np.ndarray, widths: np.ndarray, length: int, allow_overlap:
     k_max = int(per_row.max())
     keys = rng.random((len(unique_rows), int(free.max()) + k_max), dtype=np.float32)
     keys[np.arange(keys.shape[1])[None, :] >= (free + per_row)[:, None]] = np.inf
-    slots = np.sort(np.argsort(keys, axis=1)[:, :k_max], axis=1)
+    picked = np.argsort(keys, axis=1)[:, :k_max]  # the k_max random slots with the smallest keys
+    picked[np.arange(k_max)[None, :] >= per_row[:, None]] = np.iinfo(np.int64).max  # a row keeps its own k
+    slots = np.sort(picked, axis=1)
     rank = np.arange(len(rows)) - np.repeat(first, per_row)  # index of each site within its row
     group = np.repeat(np.arange(len(unique_rows)), per_row)
     widths_before = np.cumsum(sorted_widths) - sorted_widths - np.repeat(np.cumsum(sorted_widths)[first] - sorted_widths[first], per_row)
