@@ -125,6 +125,7 @@ def interpret(model, data, out: str | Path, options: Options | None = None, quie
     Raises:
         MotifnetError: bad options, an unknown database, or data the model cannot read.
     """
+    from motifnet.interpret.tomtom import load_database
     from motifnet.runs import write_json
 
     opts = options or Options()
@@ -137,16 +138,17 @@ def interpret(model, data, out: str | Path, options: Options | None = None, quie
         "n_rows": int(len(rows)),
     }
     filter_rows = np.sort(rng.choice(rows, min(len(rows), opts.n_filter_sequences), replace=False))
-    summary["filters"] = _filters(model, data, filter_rows, opts, out, quiet)
+    database = load_database(opts.database, opts.collection, opts.tax_group)  # fails early if unknown
+    summary["filters"] = _filters(model, data, filter_rows, opts, out, quiet, database)
     summary["attributions"] = _attributions(model, data, rows, opts, out, quiet, summary["filters"], task)
     write_json(out / "localization.json", summary)
     return summary
 
 
-def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: bool) -> dict:
+def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: bool, database) -> dict:
     from motifnet.interpret import filters as filter_motifs
     from motifnet.interpret.logos import filter_match_figure, save_figure
-    from motifnet.interpret.tomtom import informative_queries, load_database, recovery, tomtom, write_table
+    from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
 
     try:
         filter_motifs.first_conv(model)
@@ -164,7 +166,6 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
     if len(kept) == 0:
         info["note"] = "no informative filter"
         return info
-    database = load_database(opts.database, opts.collection, opts.tax_group)
     names = [found.names[i] for i in kept]
     _progress(f"tomtom: {len(kept)} informative filters vs {opts.database} ({len(database)} motifs)", quiet)
     result = tomtom(queries, database, names)
