@@ -139,7 +139,8 @@ def write_meme(
     for motif in motifs:
         name = f" {motif.name}" if motif.name and motif.name != motif.id and " " not in motif.name else ""
         out.append(f"MOTIF {motif.id.replace(' ', '_')}{name}")
-        out.append(f"letter-probability matrix: alength= 4 w= {motif.width} nsites= {motif.nsites:g} E= 0")
+        nsites = max(1, round(motif.nsites))  # an integer: Biopython's reader needs one
+        out.append(f"letter-probability matrix: alength= 4 w= {motif.width} nsites= {nsites} E= 0")
         out.extend(" " + " ".join(f"{p:.6f}" for p in column) for column in motif.probabilities.T)
         out.append("")
     path = Path(path)
