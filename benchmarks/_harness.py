@@ -70,27 +70,39 @@ def interleaved_seconds(
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux ``ru_maxrss`` is in KiB).
+    """Peak resident set size of this process so far, in MiB.
 
-    Includes file-backed pages of memory-mapped files that were touched.
+    On Linux this is ``VmHWM`` from /proc/self/status: the high-water mark of this process's
+    own address space. (``ru_maxrss`` is not used there: Linux carries the parent's peak into a
+    child across fork + exec, so a fresh interpreter started by a 1 GB process would report
+    1 GB.) Includes the touched pages of memory-mapped files. Elsewhere: ``ru_maxrss``.
     """
+    hwm = _proc_status_mb().get("VmHWM")
+    if hwm is not None:
+        return hwm
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def _proc_status_mb() -> dict[str, float]:
+    """The kB fields of /proc/self/status, in MiB (empty off Linux)."""
+    out: dict[str, float] = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if value.strip().endswith("kB"):
+                out[key] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return out
 
 
 def rss_mb() -> dict[str, float]:
     """Current resident memory in MiB: ``{'rss', 'anon', 'file'}`` from /proc/self/status
     (anonymous = heap/tensors; file = mapped files such as a memory-mapped store). Empty off Linux."""
+    status = _proc_status_mb()
     fields = {"VmRSS": "rss", "RssAnon": "anon", "RssFile": "file"}
-    out: dict[str, float] = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in fields:
-                out[fields[key]] = int(value.split()[0]) / 1024
-    except OSError:
-        pass
-    return out
+    return {name: status[key] for key, name in fields.items() if key in status}
 
 
 def _subprocess_entry(queue, fn, args, kwargs) -> None:

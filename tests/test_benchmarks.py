@@ -102,6 +102,6 @@ def test_in_subprocess_measures_the_child_alone():
     hog = np.ones(200 * 1024 * 1024, dtype=np.uint8)  # held by the parent only
     result, peak = _harness.in_subprocess(_allocate, 64)
     assert result == 64 * 1024 * 1024
-    assert 64 < peak < 64 + hog.nbytes / 2**20  # the child's own 64 MB (+ Python), not the parent's 200 MB
+    assert 64 < peak < 64 + 120  # the child's own 64 MB + Python, not the parent's 200 MB as well
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         _harness.in_subprocess(divmod, 1, 0)
