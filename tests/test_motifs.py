@@ -183,6 +183,9 @@ def test_jaspar_database_and_resolve():
     assert len(motifs) > 800
     ids = {m.id for m in motifs}
     assert "MA0139.2" in ids and "MA0139.1" not in ids
+    assert "UN0470.2" not in ids
+    every_collection = {m.id for m in jaspar.database(collection=None, tax_group="urochordates")}
+    assert {"UN0470.2", "MA1897.2"} <= every_collection  # UNVALIDATED and CORE
     custom = Motif(COUNTS, id="mine")
     resolved = jaspar.resolve(["MA0035", custom, "SOX2"])
     assert [m.id for m in resolved] == ["MA0035.5", "mine", "MA0143.5"]

@@ -97,11 +97,11 @@ def fetch(id_or_name: str, release: str = DEFAULT_RELEASE) -> Motif:
 @functools.lru_cache(maxsize=32)
 def _all_motifs(release: str, collection: str | None, tax_group: str | None, all_versions: bool = False) -> tuple:
     db = _db(release)
-    options = {"all_versions": all_versions}
-    if collection:
-        options["collection"] = collection.upper()
-    if tax_group:
-        options["tax_group"] = [tax_group.lower()]
+    options = {
+        "all_versions": all_versions,
+        "collection": collection.upper() if collection else None,  # None: every collection
+        "tax_group": [tax_group.lower()] if tax_group else None,
+    }
     return tuple(db.fetch_motifs(**options))
 
 
