@@ -148,7 +148,7 @@ def interpret(model, data, out: str | Path, options: Options | None = None, quie
 def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: bool, database) -> dict:
     from motifnet.interpret import filters as filter_motifs
     from motifnet.interpret.logos import filter_match_figure, save_figure
-    from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
+    from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, true_motif_keys, write_table
 
     try:
         filter_motifs.first_conv(model)
@@ -177,8 +177,10 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
                        for q in range(len(kept))}
     info["n_significant"] = int((e_best < opts.e_value).sum())
     if data.motif_names:
+        truth = true_motif_keys(data.motif_names, opts.database)
+        info["true_motifs"] = truth
         for criterion in ("best", "any"):
-            info[f"recovery_{criterion}"] = recovery(result, data.motif_names, opts.e_value, criterion).as_dict()
+            info[f"recovery_{criterion}"] = recovery(result, truth, opts.e_value, criterion).as_dict()
     order = [q for q in np.argsort(e_best) if e_best[q] < opts.e_value][: opts.n_logos]
     for q in order:
         t = best[q]

@@ -49,15 +49,32 @@ class MotifSet:
 
 
 def matching(motifs: MotifSet, key: str) -> list[int]:
-    """Indices of motifs whose id (version-insensitive) or name (case-insensitive) equals
-    ``key`` or one of its words (``'MA0139.2 CTCF'`` matches by id or by name)."""
-    words = {w.upper() for w in re.split(r"[\s|/]+", str(key)) if w}
+    """Indices of motifs matching ``key``: by matrix id (version-insensitive) when ``key`` holds
+    one ('MA0139.2 CTCF', 'MA0139') and some motif has it; otherwise by name (case-insensitive;
+    'CTCF' matches every CTCF matrix, including the extended MA1929/MA1930)."""
+    words = {w.upper() for w in re.split(r"[\s|/_]+", str(key)) if w}
     stems = {w.split(".")[0] for w in words if re.fullmatch(r"[A-Z]{2}\d{4}(\.\d+)?", w)}
-    found = []
-    for i, (motif_id, name) in enumerate(zip(motifs.ids, motifs.names)):
-        if motif_id.upper().split(".")[0] in stems or (not stems and name.upper() in words):
-            found.append(i)
-    return found
+    by_id = [i for i, motif_id in enumerate(motifs.ids) if motif_id.upper().split(".")[0] in stems]
+    if by_id:
+        return by_id
+    return [i for i, name in enumerate(motifs.names) if name.upper() in words]
+
+
+def true_motif_keys(names: Sequence[str], release: str = DEFAULT_RELEASE) -> list[str]:
+    """'ID name' keys for true motif names (e.g. ``data.motif_names``): each name is looked up in
+    JASPAR (``motifnet.jaspar.fetch``, the matrix the simulator uses for that name), so that only
+    that matrix counts as the motif, not every matrix of the same factor. Names JASPAR does not
+    know are kept as they are (matched by name)."""
+    from motifnet import jaspar
+
+    keys = []
+    for name in names:
+        try:
+            motif = jaspar.fetch(str(name), release=release if str(release).upper().startswith("JASPAR") else DEFAULT_RELEASE)
+            keys.append(f"{motif.id} {name}")
+        except MotifnetError:
+            keys.append(str(name))
+    return keys
 
 
 def _as_ppm(matrix: np.ndarray) -> np.ndarray:
