@@ -4,6 +4,8 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from motifnet.data import SeqData, split_by_values
 from motifnet.errors import MotifnetError
@@ -67,6 +69,7 @@ def test_quoted_csv_and_whitespace_table(tmp_path):
         ("", "empty file", None),
         ("seq\tBound\nACGT\t1\nACGT\n", "1 fields, but the header names 2", 3),
         ("seq\tBound\nACGT\t1\nACGT\t1\textra\n", "3 fields", 3),
+        ("seq\tBound\nACGT\nACGT\t1\t0\n", "1 fields", 2),  # widths that add up to the right total
         ("seq\tBound\nACGT\t1\nACGT\t\n", "label missing", 3),
         ("seq\tBound\nACGT\t1\nACGT\tyes\n", r"label 'yes' \(column 'Bound'\) is not a number", 3),
         ("seq\tBound\nACGT\t1\nACGT\tnan\n", "not a number", 3),
@@ -128,3 +131,32 @@ def test_several_tables_are_concatenated_with_their_file(tmp_path):
     assert list(data.annotations["file"]) == ["a_AC.seq"] * 3 + ["b_AC.seq.gz"] * 3
     assert list(data.annotations["fold"]) == ["A", "B", "A"] * 2
     assert data.lengths.tolist() == [10, 10, 10, 12, 10, 10]
+
+
+table_rows = st.lists(
+    st.tuples(st.text("ACGTN", min_size=1, max_size=12), st.sampled_from(["0", "1"]), st.sampled_from(["A", "B", "C"])),
+    min_size=1, max_size=25,
+)
+
+
+@given(rows=table_rows, block=st.integers(1, 60), blanks=st.booleans(), delimiter=st.sampled_from(["\t", ","]))
+@settings(max_examples=60, deadline=None)
+def test_table_blocks_give_the_same_rows_and_lines(tmp_path_factory, rows, block, blanks, delimiter):
+    import motifnet.io.tables as tables
+
+    lines = [delimiter.join(("seq", "label", "fold"))] + [delimiter.join(row) for row in rows]
+    if blanks:
+        lines = [line for row in lines for line in (row, "")]
+    path = tmp_path_factory.mktemp("t") / ("t.csv" if delimiter == "," else "t.tsv")
+    path.write_text("\n".join(lines) + "\n")
+    original = tables.BLOCK_SIZE
+    tables.BLOCK_SIZE = block
+    try:
+        data = read_table(path, annotation_columns=["fold"])
+    finally:
+        tables.BLOCK_SIZE = original
+    assert [decode(t[:n]) for t, n in zip(data.tokens, data.lengths)] == [r[0] for r in rows]
+    assert data.targets[:, 0].tolist() == [float(r[1]) for r in rows]
+    assert list(data.annotations["fold"]) == [r[2] for r in rows]
+    expected_lines = [k + 1 for k, line in enumerate(lines) if line and k > 0]
+    assert list(data.ids) == [f"row{n}" for n in expected_lines]

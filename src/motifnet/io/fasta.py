@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
-from motifnet.io.files import atomic_write, open_text, read_blocks
+from motifnet.io.files import atomic_write, open_text, whole_line_blocks
 from motifnet.io.records import RecordBuilder
 from motifnet.sequence import decode
 
@@ -42,22 +41,11 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
     header: str | None = None
     header_line = 0
     parts: list[str] = []
-    line = 1  # the line number at which the next text starts
-    rest = ""
     with open_text(path) as handle:
-        for block in itertools.chain(read_blocks(handle, path, BLOCK_SIZE), [None]):
-            if block is not None:
-                text = rest + block
-                cut = text.rfind("\n") + 1
-                if cut == 0:
-                    rest = text
-                    continue
-                text, rest = text[:cut], text[cut:]
-            else:
-                text, rest = rest, ""
+        for line, text in whole_line_blocks(handle, path, size=BLOCK_SIZE):
             pieces = _split_records(text, line)
             spaces = _check(pieces, path, header) if validate else True
-            for head, body, start, count in pieces:
+            for head, body, start, _ in pieces:
                 if head is not None:
                     if header is not None:
                         yield header, "".join(parts), header_line
@@ -71,7 +59,6 @@ def iter_fasta_records(path: str | os.PathLike, validate: bool = True) -> Iterat
                 if body:
                     sequence = body.replace("\n", "")
                     parts.append("".join(sequence.split()) if spaces else sequence)
-                line = start + count
     if header is None:
         raise MotifnetError("empty file: no FASTA records", path=path)
     yield header, "".join(parts), header_line

@@ -86,24 +86,28 @@ def read_blocks(handle: IO[str], path: str | os.PathLike, size: int = 1 << 18) -
         yield block
 
 
-def line_chunks(handle: IO[str], path: str | os.PathLike, start: int = 1, size: int = 1 << 20) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(number_of_first_line, lines)``: whole lines in chunks of about ``size`` characters.
+def whole_line_blocks(
+    handle: IO[str], path: str | os.PathLike, start: int = 1, size: int = 1 << 18
+) -> Iterator[tuple[int, str]]:
+    """Yield ``(number_of_first_line, text)``: blocks of about ``size`` characters made of whole
+    lines (each block but perhaps the last ends with a newline).
 
     Raises:
         MotifnetError: a truncated or corrupt gzip stream, or bytes that are not UTF-8.
     """
-    number = start
-    while True:
-        try:
-            lines = handle.readlines(size)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-            raise MotifnetError(f"corrupt or truncated gzip file ({error})", path=path, line=number) from None
-        except UnicodeDecodeError:
-            raise MotifnetError("not a text file (bytes that are not UTF-8)", path=path, line=number) from None
-        if not lines:
-            return
-        yield number, lines
-        number += len(lines)
+    rest = ""
+    line = start
+    for block in read_blocks(handle, path, size):
+        text = rest + block
+        cut = text.rfind("\n") + 1
+        if cut == 0:
+            rest = text
+            continue
+        text, rest = text[:cut], text[cut:]
+        yield line, text
+        line += text.count("\n")
+    if rest:
+        yield line, rest
 
 
 @contextlib.contextmanager

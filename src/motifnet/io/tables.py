@@ -16,7 +16,7 @@ import numpy as np
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
-from motifnet.io.files import atomic_write, line_chunks, open_text
+from motifnet.io.files import atomic_write, open_text, whole_line_blocks
 from motifnet.io.records import RecordBuilder
 from motifnet.sequence import decode
 
@@ -25,6 +25,8 @@ SEQUENCE_COLUMNS = ("seq", "sequence", "sequences", "dna", "rna")
 ID_COLUMNS = ("id", "eventid", "name", "record", "seq_id", "sequence_id")
 FOLD_COLUMNS = ("foldid", "fold")
 LABEL_COLUMNS = ("bound", "label", "labels", "class", "target", "y")
+BLOCK_SIZE = 1 << 18
+"""Characters read at a time by :func:`read_table`."""
 
 
 def _pick(header: list[str], wanted: Sequence[str]) -> str | None:
@@ -76,19 +78,45 @@ def read_table(
         label_names = [header[k] for k in label_at]
         builder = RecordBuilder(path, label_names)
         width = len(header)
-        for start, lines in line_chunks(handle, path, start=header_line + 1):
-            rows, numbers = _split_rows(lines, start, delimiter, width, path)
-            if not rows:
+        for start, text in whole_line_blocks(handle, path, start=header_line + 1, size=BLOCK_SIZE):
+            columns, numbers = _split_block(text, start, delimiter, width, path)
+            if not numbers:
                 continue
-            columns = list(zip(*rows))
             builder.add_many(
-                [v.strip() for v in columns[id_at]] if id_at is not None else [f"row{n}" for n in numbers],
-                [v.strip() for v in columns[seq_at]],
+                _stripped(columns[id_at]) if id_at is not None else [f"row{n}" for n in numbers],
+                _stripped(columns[seq_at]),
                 numbers,
                 [columns[k] for k in label_at],
-                {name: [v.strip() for v in columns[k]] for name, k in annotation_at.items()},
+                {name: _stripped(columns[k]) for name, k in annotation_at.items()},
             )
     return builder.build(task=task, alphabet=alphabet, label=label)
+
+
+def _split_block(
+    text: str, start: int, delimiter: str | None, width: int, path
+) -> tuple[list[Sequence[str]], Sequence[int]]:
+    """Whole lines -> ``(columns, line numbers)``.
+
+    The fast path splits the whole block at once: each line end becomes an extra field holding
+    a NUL marker, and the block is well-formed exactly when every ``width + 1``-th field is that
+    marker. Otherwise (blank lines, a row of the wrong width, quoted CSV, whitespace-separated)
+    the block is split line by line, which skips blank lines and names the first bad row.
+    """
+    if not text.endswith("\n"):
+        text += "\n"
+    n_lines = text.count("\n")
+    if delimiter is not None and not (delimiter == "," and '"' in text) and "\x00" not in text:
+        flat = text.replace("\n", f"{delimiter}\x00{delimiter}").split(delimiter)
+        stride = width + 1
+        if len(flat) == n_lines * stride + 1 and flat[width::stride].count("\x00") == n_lines:
+            return [flat[k : len(flat) - 1 : stride] for k in range(width)], range(start, start + n_lines)
+    rows, numbers = _split_rows(text.splitlines(True), start, delimiter, width, path)
+    return (list(zip(*rows)) if rows else [[] for _ in range(width)]), numbers
+
+
+def _stripped(values: Sequence[str]) -> list[str]:
+    joined = "".join(values)
+    return [v.strip() for v in values] if (" " in joined or "\r" in joined) else list(values)
 
 
 def _split_rows(
