@@ -125,9 +125,6 @@ class MarkovBackground:
         return out
 
 
-BackgroundSpec = "str | float | MarkovBackground | SeqData | np.ndarray | None"
-
-
 def make_background(background=None, order: int = 1) -> tuple[Callable, np.ndarray]:
     """A background sampler and its base composition.
 
