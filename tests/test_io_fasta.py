@@ -211,3 +211,13 @@ def test_a_table_read_as_fasta_says_there_is_no_header(tmp_path):
 def test_spaces_and_tabs_inside_sequence_lines_are_dropped(tmp_path, validate):
     path = write(tmp_path / "s.fa", ">a\nAC GT\t\n  GG-.\n>b\nTT\n")
     assert list(iter_fasta(path, validate=validate)) == [("a", "ACGTGG-."), ("b", "TT")]
+
+
+def test_class_files_with_the_same_name_are_refused(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    paths = [write(tmp_path / d / "train.fa", ">x\nACGT\n") for d in ("a", "b")]
+    with pytest.raises(MotifnetError, match="two files are named 'train'"):
+        read_data(paths + [write(tmp_path / "c.fa", ">y\nAC\n")])
+    data = read_data({"first": paths[0], "second": paths[1]})
+    assert data.target_names == ["first", "second"]

@@ -194,15 +194,20 @@ def read_fasta_classes(
     records where each sequence came from.
 
     Raises:
-        MotifnetError: fewer than two files, or any error of :func:`read_fasta`.
+        MotifnetError: fewer than two files, two files of the same name, or any error of
+            :func:`read_fasta`.
     """
     from dataclasses import replace
 
     from motifnet.data import concatenate
 
     named = dict(paths) if isinstance(paths, dict) else {_stem(p): p for p in paths}
+    if len(named) != len(paths):
+        stems = [_stem(p) for p in paths]
+        clash = next(stem for stem in stems if stems.count(stem) > 1)
+        raise MotifnetError(f"one file per class: two files are named {clash!r}; pass {{class: path}} instead")
     if len(named) < 2:
-        raise MotifnetError("one file per class needs at least two files with different names")
+        raise MotifnetError("one file per class needs at least two files")
     builders = [_fasta_builder(p, None) for p in named.values()]
     if alphabet is None:
         letters = [builder.letters() for builder in builders]

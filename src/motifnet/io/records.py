@@ -93,8 +93,7 @@ class RecordBuilder:
         try:
             tokens, lengths = encode_batch(self._pending)
         except InvalidSequenceError as bad:
-            message = bad.message if bad.message.startswith("character") else str(bad)
-            raise self.error(first + bad.index, message) from None
+            raise self.error(first + bad.index, bad.message) from None
         joined = "".join(self._pending)
         self.has_u = self.has_u or "U" in joined or "u" in joined
         self.has_t = self.has_t or "T" in joined or "t" in joined
