@@ -186,13 +186,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--experiments", nargs="*", help="prefixes to run (default: all ten)")
     parser.add_argument("--max-seconds", type=float, default=110.0, help="training time limit per experiment")
     parser.add_argument("--epochs", type=int, help="override the recipe's epoch cap")
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--threads", default="auto",
+                        help="torch intra-op threads; auto (default): torch's own when the machine is idle, else 1 "
+                        "(on a busy machine, threads waiting for each other make training several times slower)")
     parser.add_argument("--quick", action="store_true", help="a few seconds on a tiny subset (smoke test)")
     args = parser.parse_args(argv)
-    if args.threads:
-        import torch
+    import torch
 
-        torch.set_num_threads(args.threads)
+    if args.threads != "auto":
+        torch.set_num_threads(int(args.threads))
+    elif os.getloadavg()[0] > 0.5:
+        torch.set_num_threads(1)
     result = run(quick=args.quick, names=args.experiments, max_seconds=args.max_seconds, epochs=args.epochs,
                  write=not args.experiments)
     if not args.quick and result["rows"]:

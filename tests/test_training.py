@@ -281,3 +281,19 @@ def test_unwritable_or_occupied_run_dir_fails_before_training(tmp_path):
     with pytest.raises(MotifnetError, match="already holds a run"):
         fit(tiny(), motif_data(20), **FAST, out_dir=tmp_path / "run")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "run"]
+
+
+def test_compiled_shuffle_matches_the_reference_method():
+    from motifnet.negatives import shuffle_rows
+    from motifnet.sequence import dinucleotide_shuffle
+
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 5, (300, 40)).astype(np.uint8)
+    lengths = rng.integers(1, 41, 300)
+    out = shuffle_rows(tokens, lengths, seed=1)
+    for row, shuffled, n in zip(tokens, out, lengths):
+        assert (dinucleotide_counts(row[:n]) == dinucleotide_counts(shuffled[:n])).all()
+        assert (row[n:] == shuffled[n:]).all() and row[0] == shuffled[0] and row[n - 1] == shuffled[n - 1]
+    # the same set of possible shuffles as the reference implementation
+    one = np.repeat(np.array([[0, 1, 0, 2, 0, 3, 0, 1]], np.uint8), 2000, axis=0)
+    assert {r.tobytes() for r in shuffle_rows(one, seed=3)} == {r.tobytes() for r in dinucleotide_shuffle(one, seed=3)}
