@@ -1,0 +1,488 @@
+"""Scan long sequences (chromosomes, transcripts) with a trained model, window by window.
+
+Every window ``[s, s + L)`` with ``s = 0, S, 2S, ...`` (``L`` = window, ``S`` = stride) of each
+record is scored **exactly as the model scores that window alone** (with its own input padding,
+as in training); the trailing ``< S`` bases after the last full window are not scored, and a
+record shorter than the window is skipped (reported, see :func:`scan_records`).
+
+Two ways give the same logits to float tolerance (tested):
+
+- the *window path* (any model): windows are cut out, one-hot encoded on ``device`` and run
+  through the model in batches of ``batch_size``;
+- the *fast path* (:mod:`motifnet.scan_fast`; DeepBind-like conv + global pooling models, CPU):
+  one convolution pass per chunk, each window pooled from it with its edge positions computed
+  from its own bases, then the model's dense head. ``method="auto"`` takes it when it applies.
+
+Strands. DNA is scanned on both strands by default (``strands="both"``): the logits of a window
+and of its reverse complement are combined by their maximum (DeepBind's rule), and the strand
+that gave it is reported (+1 / -1). ``"forward"`` / ``"reverse"`` score one strand. A model that
+combines the strands itself (DeepBind ``strands="both"``, the ``ReverseComplement`` wrapper) is
+always scored as it is (its own rule; the strand is reported as 0 on the window path). A model
+trained on RNA reads one strand (a transcript): ``strands`` defaults to ``"forward"`` and
+``"both"`` raises (scan ``"reverse"`` to read the minus-strand transcript).
+
+Memory is bounded by ``chunk_size`` (bases per chunk): chunks overlap by ``L - S`` bases, so the
+windows and their scores do not depend on the chunk size (tested).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from motifnet.errors import MotifnetError
+from motifnet.sequence import encode, reverse_complement_tokens
+
+STRANDS = ("forward", "reverse", "both")
+METHODS = ("auto", "fast", "window")
+DEFAULT_CHUNK_SIZE = 1 << 20
+"""Bases per chunk (about 1 Mbp: tens of MB of working memory for a 16-filter DeepBind)."""
+
+
+@dataclass
+class ScanChunk:
+    """Scores of consecutive windows of one record.
+
+    Attributes:
+        record: the record (chromosome) id.
+        starts: int64 ``[n]`` 0-based window starts.
+        logits: float32 ``[n, T]``.
+        strand: int8 ``[n, T]``: +1 (forward) or -1 (reverse) gave the score; 0 when the
+            model combines the strands itself (window path) or the combination is a mean.
+    """
+
+    record: str
+    starts: np.ndarray
+    logits: np.ndarray
+    strand: np.ndarray
+
+
+@dataclass
+class ScanSummary:
+    """What a scan did: records scanned, windows scored, records skipped (shorter than the window)."""
+
+    records: int = 0
+    windows: int = 0
+    bases: int = 0
+    skipped: list[tuple[str, int]] = field(default_factory=list)
+    method: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Strands and models
+
+
+@dataclass
+class _StrandSetup:
+    core: object  # the model whose conv_features / pool_head the fast path uses
+    compute: tuple[int, ...]  # strands to score: (+1,), (-1,) or (+1, -1)
+    combine: str  # 'max' or 'mean' when two strands are scored
+    internal: bool  # the model combines the strands itself
+
+
+def default_strands(alphabet: str) -> str:
+    """``"both"`` for DNA, ``"forward"`` for RNA."""
+    return "forward" if alphabet.upper() == "RNA" else "both"
+
+
+def _strand_setup(model, strands: str, alphabet: str) -> _StrandSetup:
+    from motifnet.models import ReverseComplement
+
+    if strands not in STRANDS:
+        raise MotifnetError(f"strands must be one of {list(STRANDS)}, got {strands!r}")
+    if alphabet.upper() == "RNA" and strands == "both":
+        raise MotifnetError(
+            "the model was trained on RNA, which has one strand: scanning the reverse complement "
+            "as well is not meaningful; use strands 'forward' (the sequence as a transcript) or "
+            "'reverse' (transcripts of the minus strand)"
+        )
+    if isinstance(model, ReverseComplement):
+        return _StrandSetup(model.model, (1, -1), model.mode, True)
+    if getattr(model, "strands", None) == "both":
+        return _StrandSetup(model, (1, -1), "max", True)
+    compute = {"forward": (1,), "reverse": (-1,), "both": (1, -1)}[strands]
+    return _StrandSetup(model, compute, "max", False)
+
+
+def _combine(per_strand: list[np.ndarray], compute: tuple[int, ...], combine: str) -> tuple[np.ndarray, np.ndarray]:
+    """Combine logits ``[n, T]`` of one or two strands -> (logits, strand int8)."""
+    if len(per_strand) == 1:
+        logits = per_strand[0]
+        return logits, np.full(logits.shape, compute[0], dtype=np.int8)
+    forward, reverse = per_strand
+    if combine == "mean":
+        return (forward + reverse) / 2, np.zeros(forward.shape, dtype=np.int8)
+    strand = np.where(forward >= reverse, 1, -1).astype(np.int8)
+    return np.maximum(forward, reverse), strand
+
+
+def check_window(model, window: int, device=None) -> int:
+    """Run the model once on an all-N window; return the number of targets T.
+
+    Raises:
+        MotifnetError: the model cannot score windows of this length (e.g. a dense layer sized
+            for another input length).
+    """
+    import torch
+
+    if window < 1:
+        raise MotifnetError(f"window must be a positive length, got {window}")
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(1, 4, window, device=device))
+    except RuntimeError as error:
+        raise MotifnetError(
+            f"the model cannot score windows of {window} bp (it was built for another input length?): "
+            f"{str(error).splitlines()[0]}"
+        ) from None
+    if out.dim() != 2 or out.shape[0] != 1:
+        raise MotifnetError(f"the model returned shape {tuple(out.shape)}, expected logits [1, T]")
+    return int(out.shape[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def score_windows(
+    model, tokens: np.ndarray, strands: str = "both", alphabet: str = "DNA", batch_size: int = 256, device=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Window path: score windows given as tokens ``[n, L]`` one by one (in batches).
+
+    Args:
+        model: a model in eval mode, on ``device``.
+        tokens: uint8 ``[n, L]``.
+        strands: 'forward', 'reverse' or 'both' (see the module doc).
+        batch_size: windows per forward pass.
+        device: where the one-hot batches go (default: the model's device).
+
+    Returns:
+        ``(logits float32 [n, T], strand int8 [n, T])``.
+    """
+    import torch
+
+    from motifnet.sequence import one_hot
+
+    setup = _strand_setup(model, strands, alphabet)
+    device = device if device is not None else _model_device(model)
+    compute = (0,) if setup.internal else setup.compute
+    per_strand = []
+    for sign in compute:
+        rows = reverse_complement_tokens(tokens) if sign == -1 else tokens
+        parts = []
+        with torch.no_grad():
+            for i in range(0, len(rows), batch_size):
+                x = one_hot(np.ascontiguousarray(rows[i : i + batch_size]), device=device)
+                parts.append(model(x).float().cpu().numpy())
+        per_strand.append(np.concatenate(parts) if parts else np.zeros((0, 0), np.float32))
+    if setup.internal:
+        return per_strand[0], np.zeros(per_strand[0].shape, dtype=np.int8)
+    return _combine(per_strand, setup.compute, setup.combine)
+
+
+def _model_device(model):
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        return None
+
+
+def window_count(length: int, window: int, stride: int) -> int:
+    """Number of windows ``[s, s + window)``, ``s = 0, stride, ...`` inside ``length`` bases."""
+    return 0 if length < window else (length - window) // stride + 1
+
+
+def fast_path_available(model, window: int, device=None) -> bool:
+    """Whether :func:`scan_tokens` can use the fast path for this model, window and device."""
+    from motifnet.scan_fast import conv_pool_plan
+
+    if device is not None and str(device) != "cpu":
+        return False
+    dev = _model_device(model)
+    if dev is not None and dev.type != "cpu":
+        return False
+    setup = _strand_setup(model, "forward", "DNA")
+    return conv_pool_plan(setup.core, window) is not None
+
+
+def scan_tokens(
+    model,
+    tokens: np.ndarray,
+    window: int,
+    stride: int = 1,
+    strands: str = "both",
+    alphabet: str = "DNA",
+    method: str = "auto",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    batch_size: int = 256,
+    device=None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Score every window of one long token sequence, chunk by chunk.
+
+    Args:
+        model: in eval mode.
+        tokens: uint8 ``[length]``.
+        window: window length L; stride: step S between window starts.
+        strands, alphabet: see the module doc.
+        method: 'auto' (fast path when it applies), 'fast' (raise if it does not), 'window'.
+        chunk_size: bases per chunk (memory bound); results do not depend on it.
+        batch_size: windows per forward pass (window path) or per head pass (fast path).
+
+    Yields:
+        ``(starts int64 [n], logits float32 [n, T], strand int8 [n, T])`` per chunk.
+
+    Raises:
+        MotifnetError: a bad method, stride or strands, or 'fast' where the fast path does not apply.
+    """
+    import torch
+
+    from motifnet.scan_fast import conv_pool_plan, pool_windows
+
+    if method not in METHODS:
+        raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
+    if stride < 1:
+        raise MotifnetError(f"stride must be >= 1, got {stride}")
+    setup = _strand_setup(model, strands, alphabet)
+    plan = None
+    if method != "window":
+        plan = conv_pool_plan(setup.core, window) if fast_path_available(model, window, device) else None
+        if plan is None and method == "fast":
+            raise MotifnetError("the fast path needs a DeepBind-like model (conv + global pooling) on CPU")
+    tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
+    total = window_count(len(tokens), window, stride)
+    per_chunk = max(1, (max(chunk_size, window) - window) // stride + 1)
+    head_device = _model_device(setup.core)
+    for first in range(0, total, per_chunk):
+        n = min(per_chunk, total - first)
+        begin = first * stride
+        piece = tokens[begin : begin + (n - 1) * stride + window]
+        starts = begin + np.arange(n, dtype=np.int64) * stride
+        if plan is None:
+            views = np.lib.stride_tricks.sliding_window_view(piece, window)[::stride]
+            logits, strand = score_windows(model, views, strands, alphabet, batch_size, device)
+            yield starts, logits, strand
+            continue
+        per_strand = []
+        for sign in setup.compute:
+            rows = piece if sign == 1 else reverse_complement_tokens(piece)
+            pooled = pool_windows(plan, rows, window, stride, n)
+            if sign == -1:
+                pooled = pooled[::-1]
+            with torch.no_grad():
+                parts = [
+                    plan.head(torch.from_numpy(np.ascontiguousarray(pooled[i : i + 65536])).to(head_device)).float().cpu().numpy()
+                    for i in range(0, n, 65536)
+                ]
+            per_strand.append(np.concatenate(parts))
+        logits, strand = _combine(per_strand, setup.compute, setup.combine)
+        if setup.internal and setup.combine != "max":
+            strand[:] = 0
+        yield starts, logits, strand
+
+
+def scan_records(
+    model,
+    records: Iterable[tuple[str, str | np.ndarray]],
+    window: int,
+    stride: int = 1,
+    strands: str | None = None,
+    alphabet: str = "DNA",
+    method: str = "auto",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    batch_size: int = 256,
+    device=None,
+    quiet: bool = False,
+    summary: ScanSummary | None = None,
+) -> Iterator[ScanChunk]:
+    """Scan each record ``(id, sequence or tokens)``; yield :class:`ScanChunk` s in order.
+
+    Sequences are encoded with :func:`motifnet.sequence.encode`: lowercase (soft-masked) bases
+    count as bases, IUPAC ambiguity codes become N (an all-zero one-hot column). A record shorter
+    than the window is skipped and listed in ``summary.skipped`` (pass a :class:`ScanSummary`
+    to receive counts). Progress is a tqdm bar in bases (``quiet`` silences it).
+
+    Raises:
+        MotifnetError: no records at all, every record shorter than the window, an invalid
+            character (naming the record), or any error of :func:`scan_tokens`.
+    """
+    from tqdm import tqdm
+
+    from motifnet.scan_fast import conv_pool_plan
+
+    strands = strands or default_strands(alphabet)
+    summary = summary if summary is not None else ScanSummary()
+    setup = _strand_setup(model, strands, alphabet)
+    fast = method != "window" and fast_path_available(model, window, device)
+    summary.method = "fast" if fast and conv_pool_plan(setup.core, window) else "window"
+    seen = 0
+    bar = tqdm(total=None, unit="bp", unit_scale=True, disable=quiet, file=sys.stderr, desc="scan")
+    try:
+        for record, sequence in records:
+            seen += 1
+            tokens = sequence if isinstance(sequence, np.ndarray) else encode(sequence, record=record)
+            if len(tokens) < window:
+                summary.skipped.append((record, len(tokens)))
+                continue
+            summary.records += 1
+            bar.set_description(f"scan {record}")
+            for starts, logits, strand in scan_tokens(
+                model, tokens, window, stride, strands, alphabet, method, chunk_size, batch_size, device
+            ):
+                summary.windows += len(starts)
+                bar.update(len(starts) * stride)
+                yield ScanChunk(record, starts, logits, strand)
+            summary.bases += len(tokens)
+    finally:
+        bar.close()
+    if seen == 0:
+        raise MotifnetError("no sequences to scan (no FASTA records)")
+    if summary.records == 0:
+        lengths = ", ".join(f"{name} ({length} bp)" for name, length in summary.skipped[:3])
+        raise MotifnetError(f"every record is shorter than the {window} bp window: {lengths}")
+
+
+def probabilities(logits: np.ndarray, task: str) -> np.ndarray:
+    """Model outputs as scores: sigmoid (binary, multilabel), softmax (multiclass), identity (regression)."""
+    logits = np.asarray(logits, dtype=np.float32)
+    if task in ("binary", "multilabel"):
+        return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+    if task == "multiclass":
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
+    return logits
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs: bedGraph and peaks
+
+
+def bedgraph_lines(record: str, starts: np.ndarray, values: np.ndarray, window: int, stride: int) -> str:
+    """bedGraph text for one chunk: each window's value on the ``stride`` bases around its centre
+    (``[s + (L - S) // 2, ... + S)``; with stride 1, the centre base), equal neighbours merged.
+
+    Intervals of consecutive windows tile the record without overlap. Values use 4 significant
+    digits.
+    """
+    if len(starts) == 0:
+        return ""
+    offset = max(0, (window - stride) // 2)
+    begin = starts + offset
+    text = np.char.mod("%.4g", np.asarray(values, dtype=np.float64))
+    keep = np.ones(len(text), dtype=bool)
+    keep[1:] = text[1:] != text[:-1]
+    first = np.flatnonzero(keep)
+    last = np.append(first[1:], len(text)) - 1
+    ends = begin[last] + stride
+    return "".join(f"{record}\t{b}\t{e}\t{v}\n" for b, e, v in zip(begin[first], ends, text[first]))
+
+
+@dataclass
+class Peak:
+    """A merged run of windows scoring at least the threshold.
+
+    Attributes:
+        record, start, end: 0-based half-open span covering the merged windows.
+        score: the best window's score; best_start: that window's start; strand: +1 / -1 / 0.
+    """
+
+    record: str
+    start: int
+    end: int
+    score: float
+    best_start: int
+    strand: int
+
+    def bed(self, index: int, window: int) -> str:
+        """A narrowPeak-style BED line (BED6+4): name, score 0-1000, strand, signal, -1, -1, summit."""
+        strand = {1: "+", -1: "-"}.get(self.strand, ".")
+        score = int(round(1000 * min(1.0, max(0.0, self.score))))
+        summit = self.best_start + window // 2 - self.start
+        return (
+            f"{self.record}\t{self.start}\t{self.end}\tpeak_{index}\t{score}\t{strand}\t"
+            f"{self.score:.6g}\t-1\t-1\t{summit}\n"
+        )
+
+
+class PeakCaller:
+    """Merge windows whose score is at least ``threshold`` into peaks, streaming over chunks.
+
+    Windows ``[s, s + window)`` above the threshold merge when they overlap or touch; a peak
+    keeps its best window (position, score, strand). Feed chunks in order with :meth:`add`, then
+    call :meth:`finish`.
+    """
+
+    def __init__(self, threshold: float, window: int) -> None:
+        self.threshold = float(threshold)
+        self.window = int(window)
+        self.open: Peak | None = None
+
+    def add(self, record: str, starts: np.ndarray, scores: np.ndarray, strand: np.ndarray) -> list[Peak]:
+        """Add one chunk (``scores`` float ``[n]``, ``strand`` int8 ``[n]``); return the peaks it closed."""
+        closed: list[Peak] = []
+        if self.open is not None and self.open.record != record:
+            closed.append(self.open)
+            self.open = None
+        above = np.flatnonzero(np.asarray(scores) >= self.threshold)
+        if not len(above):
+            return closed
+        s = starts[above]
+        breaks = np.flatnonzero(s[1:] > s[:-1] + self.window) + 1
+        bounds = np.concatenate([[0], breaks, [len(s)]])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            group = above[a:b]
+            best = group[int(np.argmax(scores[group]))]
+            peak = Peak(record, int(s[a]), int(s[b - 1]) + self.window, float(scores[best]), int(starts[best]),
+                        int(strand[best]))
+            if self.open is not None and peak.start <= self.open.end:
+                if peak.score > self.open.score:
+                    self.open.score, self.open.best_start, self.open.strand = peak.score, peak.best_start, peak.strand
+                self.open.end = peak.end
+                continue
+            if self.open is not None:
+                closed.append(self.open)
+            self.open = peak
+        return closed
+
+    def finish(self) -> list[Peak]:
+        """The last open peak, if any."""
+        closed = [self.open] if self.open is not None else []
+        self.open = None
+        return closed
+
+
+def target_index(target_names: Sequence[str], target: str | int | None) -> int:
+    """Index of ``target`` (a name or 0-based index; default: the first target).
+
+    Raises:
+        MotifnetError: an unknown target.
+    """
+    if target is None:
+        return 0
+    names = list(target_names)
+    if str(target) in names:
+        return names.index(str(target))
+    if str(target).isdigit() and int(target) < len(names):
+        return int(target)
+    raise MotifnetError(f"unknown target {target!r}; the model's targets are {names[:10]}")
+
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "Peak",
+    "PeakCaller",
+    "ScanChunk",
+    "ScanSummary",
+    "bedgraph_lines",
+    "check_window",
+    "default_strands",
+    "fast_path_available",
+    "probabilities",
+    "scan_records",
+    "scan_tokens",
+    "score_windows",
+    "target_index",
+    "window_count",
+]
