@@ -107,7 +107,7 @@ def read_intervals(
     builder = RecordBuilder(path, ["label"] if label_column else ())
     rejected = 0
     seen = False
-    with open_text(path) as handle:
+    with fasta, open_text(path) as handle:
         for number, line in numbered_lines(handle, path):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
