@@ -45,6 +45,8 @@ def test_rbp31_style_headers_give_binary_labels(tmp_path):
     data = read_data(path)
     assert data.task == "binary" and data.targets[:, 0].tolist() == [0, 1, 1]
     assert list(data.ids) == ["chr1,+,368294,368394;", "chr1,+,1,7;", "chr2,-,5,11;"]
+    assert list(data.annotations["chrom"]) == ["chr1", "chr1", "chr2"]  # for chromosome splits
+    assert data.annotations["start"].tolist() == [368294, 1, 5] and list(data.annotations["strand"]) == ["+", "+", "-"]
     assert data.alphabet == "DNA"  # T present; U treated as T
     assert read_data(path, alphabet="RNA").alphabet == "RNA"
 
@@ -70,6 +72,7 @@ def test_string_classes_need_multiclass_task(tmp_path):
 def test_no_labels_means_positives_and_label_option_sets_them(tmp_path):
     path = write(tmp_path / "peaks.fa", ">p1\nACGT\n>p2\nACGTTT\n")
     data = read_fasta(path)
+    assert data.annotations == {}  # ids that are not coordinates
     assert data.task == "binary" and data.target_names == ["bound"] and data.targets[:, 0].tolist() == [1, 1]
     assert data.lengths.tolist() == [4, 6]
     assert read_fasta(path, label=0).targets[:, 0].tolist() == [0, 0]

@@ -23,6 +23,9 @@ _INVALID_CHAR = re.compile(r"[^ACGTUNRYSWKMBDHVacgtunryswkmbdhv.\-\s]")
 _VALID_OR_NEWLINE = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv.-\n"
 BLOCK_SIZE = 1 << 18
 """Characters read at a time by :func:`iter_fasta_records`."""
+_COORDINATES = re.compile(
+    r"(?P<chrom>[^\s,:;()]+)(?:,(?P<strand>[+-]))?[,:](?P<start>\d+)[,-](?P<end>\d+)(?:\((?P<strand2>[+.-])\))?[;]?$"
+)
 _NEGATIVE_NAME = re.compile(r"neg|background|control|shuf|unbound", re.IGNORECASE)
 
 
@@ -148,7 +151,27 @@ def read_fasta(
             character, an empty sequence, or a missing or non-numeric label.
     """
     pattern = re.compile(label_pattern) if label_pattern and label is None else None
-    return _fasta_builder(path, pattern).build(task=task, alphabet=alphabet, label=label)
+    builder = _fasta_builder(path, pattern)
+    builder.annotations.update(header_coordinates(builder.ids))
+    return builder.build(task=task, alphabet=alphabet, label=label)
+
+
+def header_coordinates(ids: Sequence[str]) -> dict[str, list]:
+    """Annotations ``chrom``, ``start``, ``end`` (and ``strand``) parsed from record ids such as
+    ``chr1,+,368294,368394;`` (RBP-31) or ``chr1:100-200`` / ``chr1:100-200(-)`` (bedtools),
+    if every id has that form; otherwise ``{}``. Coordinates are kept as written."""
+    found = [_COORDINATES.match(record_id) for record_id in ids]
+    if not found or not all(found):
+        return {}
+    out: dict[str, list] = {
+        "chrom": [m["chrom"] for m in found],
+        "start": [int(m["start"]) for m in found],
+        "end": [int(m["end"]) for m in found],
+    }
+    strands = [m["strand"] or m["strand2"] or "." for m in found]
+    if any(strand != "." for strand in strands):
+        out["strand"] = strands
+    return out
 
 
 def _fasta_builder(path: str | os.PathLike, pattern: re.Pattern | None) -> RecordBuilder:
