@@ -160,3 +160,13 @@ def test_table_blocks_give_the_same_rows_and_lines(tmp_path_factory, rows, block
     assert list(data.annotations["fold"]) == [r[2] for r in rows]
     expected_lines = [k + 1 for k, line in enumerate(lines) if line and k > 0]
     assert list(data.ids) == [f"row{n}" for n in expected_lines]
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfseq,label\r\nACGT,1\r\nGGCC,0\r\n")
+    data = read_data(path)
+    assert data.targets[:, 0].tolist() == [1, 0] and decode(data.tokens[1]) == "GGCC"
+    fasta = tmp_path / "bom.fa"
+    fasta.write_bytes(b"\xef\xbb\xbf>a\r\nAC\r\nGT\r\n")
+    assert decode(read_data(fasta).tokens[0]) == "ACGT"

@@ -42,7 +42,7 @@ def open_text(path: str | os.PathLike) -> Iterator[IO[str]]:
     except OSError as error:
         raise MotifnetError(f"cannot read: {error.strerror or error}", path=path) from None
     try:
-        with raw, io.TextIOWrapper(raw, encoding="utf-8", newline=None) as text:
+        with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline=None) as text:  # drops a BOM
             yield text
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise MotifnetError(f"corrupt or truncated gzip file ({error})", path=path) from None
