@@ -1,0 +1,102 @@
+"""``motifnet scan``: score every window of a genome with a trained run (bedGraph + peaks), or
+find the hits of a JASPAR motif with FIMO (the motif-scanning baseline)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "scan",
+        help="scan a genome: model scores as bedGraph (+ peaks as BED), or motif hits (FIMO)",
+        description="Score every window of every record of a FASTA (plain or gzip) with a trained run, "
+        "both strands for DNA, and write a bedGraph of scores (the window's score on the stride bases "
+        "around its centre); with --threshold, also merged peaks as BED. With --motif instead of --run, "
+        "write the FIMO hits of a JASPAR motif as BED.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", help="run folder written by `motifnet train`")
+    source.add_argument("--motif", help="JASPAR id or name (MA0139, CTCF) or motif file: FIMO baseline")
+    parser.add_argument("--fasta", required=True, help="genome or transcripts, FASTA (.gz ok)")
+    parser.add_argument("--out", required=True, help="bedGraph of scores (--run) or BED of hits (--motif)")
+    parser.add_argument("--window", type=int, help="window length (default: the run's input length)")
+    parser.add_argument("--stride", type=int, default=1, help="bases between window starts (default 1)")
+    parser.add_argument("--strands", choices=["forward", "reverse", "both"],
+                        help="default: both for DNA runs, forward for RNA runs")
+    parser.add_argument("--target", help="target name or index to write (default: the first)")
+    parser.add_argument("--threshold", type=float, help="peaks: windows scoring at least this (probability)")
+    parser.add_argument("--peaks", help="BED file of peaks (merged windows >= --threshold, narrowPeak columns)")
+    parser.add_argument("--method", choices=["auto", "fast", "window"], default="auto",
+                        help="auto: the exact conv/pool fast path when the model allows it (CPU)")
+    parser.add_argument("--pvalue", type=float, default=1e-4, help="--motif: FIMO p-value threshold (default 1e-4)")
+    parser.add_argument("--chunk-size", type=int, default=1 << 20, help="bases per chunk (memory bound)")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--weights", choices=["best", "last"], default="best")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from motifnet.errors import MotifnetError
+
+    if args.motif:
+        return _motif(args)
+    if (args.threshold is None) != (args.peaks is None):
+        raise MotifnetError("--threshold and --peaks go together")
+    return _model(args)
+
+
+def _model(args: argparse.Namespace) -> int:
+    from motifnet.io.fasta import iter_fasta
+    from motifnet.io.files import atomic_write
+    from motifnet.runs import load_run
+    from motifnet.scan import (PeakCaller, ScanSummary, bedgraph_lines, check_window, default_strands,
+                               probabilities, scan_records, target_index)
+
+    trained = load_run(args.run, device=args.device, weights=args.weights)
+    window = args.window or trained.input_length
+    check_window(trained.model, window)
+    target = target_index(trained.target_names, args.target)
+    target_name = trained.target_names[target]
+    strands = args.strands or default_strands(trained.alphabet)
+    summary = ScanSummary()
+    caller = PeakCaller(args.threshold, window) if args.peaks else None
+    peaks = []
+    chunks = scan_records(
+        trained.model, iter_fasta(args.fasta), window, args.stride, strands, trained.alphabet, args.method,
+        args.chunk_size, args.batch_size, quiet=args.quiet, summary=summary,
+    )
+    with atomic_write(args.out) as handle:
+        handle.write(f'track type=bedGraph name="{target_name}" description="motifnet scan {args.run} '
+                     f'window={window} stride={args.stride} strands={strands}"\n')
+        for chunk in chunks:
+            scores = probabilities(chunk.logits, trained.task)[:, target]
+            handle.write(bedgraph_lines(chunk.record, chunk.starts, scores, window, args.stride))
+            if caller is not None:
+                peaks += caller.add(chunk.record, chunk.starts, scores, chunk.strand[:, target])
+    if caller is not None:
+        peaks += caller.finish()
+        with atomic_write(args.peaks) as handle:
+            for index, peak in enumerate(peaks, start=1):
+                handle.write(peak.bed(index, window))
+    for record, length in summary.skipped:
+        print(f"skipped {record}: {length} bp is shorter than the {window} bp window", file=sys.stderr)
+    print(f"{args.out}: {summary.windows} windows on {summary.records} record(s), {summary.bases} bp, "
+          f"strands {strands}, {summary.method} path"
+          + (f"; {args.peaks}: {len(peaks)} peaks >= {args.threshold}" if args.peaks else ""))
+    return 0
+
+
+def _motif(args: argparse.Namespace) -> int:
+    from motifnet.io.fasta import iter_fasta
+    from motifnet.motif_scan import load_motif, motif_hits, write_hits_bed
+
+    motif = load_motif(args.motif)
+    hits = motif_hits(motif, iter_fasta(args.fasta), pvalue=args.pvalue, chunk_size=args.chunk_size,
+                      both_strands=args.strands != "forward")
+    count = write_hits_bed(args.out, hits, motif.name if motif.name == motif.id else f"{motif.id}_{motif.name}")
+    print(f"{args.out}: {count} hits of {motif.id} ({motif.name}) with p <= {args.pvalue}")
+    return 0
