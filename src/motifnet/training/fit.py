@@ -420,6 +420,8 @@ def fit(
             stopped_early = True
         if opts.max_seconds is not None and elapsed + (time.perf_counter() - started) > opts.max_seconds:
             stopped_early = True  # the next epoch, as long as this one, would end past the limit
+        if world_size > 1:
+            stopped_early = distributed.any_rank(stopped_early, device)  # time limits differ between ranks
         if out_dir is not None and is_main:
             progress_state = {
                 "epoch": epoch, "history": history, "best_metric": best_metric, "best_epoch": best_epoch,

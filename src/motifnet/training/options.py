@@ -22,7 +22,7 @@ class FitOptions:
     [auto: auroc for binary/multilabel, accuracy for multiclass, loss for regression],
     class_weights [None], regression_loss mse|poisson [mse], augment: list of "rc" (DNA only:
     each sequence on a random strand) and "shift" [[]], max_shift [3], negatives: "dinuc-shuffle"
-    for positive-only data, fresh every epoch [None], valid_fraction (seeded stratified split when
+    for positive-only data, fresh every epoch (rows labelled 0 in the training data are dropped) [None], valid_fraction (seeded stratified split when
     no validation data is given; 0 = none) [0.1], valid_strands forward|both|auto [auto: both when
     training with "rc"], seed [0], device [auto], amp (mixed precision: bfloat16, or float16 on CUDA
     without bf16) [False], max_seconds (a training time limit: stop before an epoch that, as long as
