@@ -14,7 +14,7 @@ Rows (each timed in the same run as its reference, round-robin, median of repeat
 
 Peak resident memory is measured in a fresh process per reader (its ``VmHWM``; it includes the
 interpreter and imports, given as the 'imports only' row). Quick mode reads
-one ENCODE file and one RBP-31 file, once.
+one ENCODE file and one RBP-31 file, once, and measures no memory.
 """
 
 from __future__ import annotations
@@ -142,16 +142,18 @@ def fresh_process_peak_mb(function, *args) -> float:
     return int(result.stdout.split()[-1]) / 1024
 
 
-def _timed_rows(label: str, candidate, reference, ref_name: str, args, repeat: int, unit_count: int, unit: str):
-    times = interleaved_seconds({"motifnet": lambda: candidate(*args), "ref": lambda: reference(*args)}, repeat=repeat)
-    assert candidate(*args) == reference(*args), f"{label}: outputs differ"
+def _timed_rows(label: str, candidate, reference, ref_name: str, args, quick: bool, unit_count: int, unit: str):
+    assert candidate(*args) == reference(*args), f"{label}: outputs differ"  # also the warm-up
+    times = interleaved_seconds({"motifnet": lambda: candidate(*args), "ref": lambda: reference(*args)},
+                                repeat=1 if quick else 5, warmup=0)
     (seconds, low, high), (ref_seconds, _, _) = times["motifnet"], times["ref"]
-    peak = fresh_process_peak_mb(candidate, *args)
-    ref_peak = fresh_process_peak_mb(reference, *args)
+    memory = {}
+    if not quick:  # a fresh interpreter per reader: seconds each
+        memory = {"peak_rss_mb": round(fresh_process_peak_mb(candidate, *args), 1),
+                  "ref_peak_rss_mb": round(fresh_process_peak_mb(reference, *args), 1)}
     return row(
         f"{label} vs {ref_name}", seconds, ref_seconds, unit="s", higher_is_better=False,
-        s_min=low, s_max=high, per_second=f"{unit_count / seconds:,.0f} {unit}/s",
-        peak_rss_mb=round(peak, 1), ref_peak_rss_mb=round(ref_peak, 1),
+        s_min=low, s_max=high, per_second=f"{unit_count / seconds:,.0f} {unit}/s", **memory,
     )
 
 
@@ -161,19 +163,20 @@ def run(quick: bool = False) -> dict:
     encode_files = [str(p) for p in (ENCODE[:1] if quick else ENCODE)]
     rbp_files = [str(p) for p in (RBP[:1] if quick else RBP)]
     repeat = 1 if quick else 5
+    memory = not quick
     n_encode = sum(sum(1 for _ in gzip.open(p, "rt")) - 1 for p in encode_files)
     n_rbp = sum(sum(1 for line in gzip.open(p, "rt") if line.startswith(">")) for p in rbp_files)
     rows = [
         _timed_rows(f"{len(encode_files)} ENCODE AC .seq.gz ({n_encode:,} rows) read_data", motifnet_read, naive_read,
-                    "plain-Python per-sequence baseline", (encode_files,), repeat, n_encode, "rows"),
+                    "plain-Python per-sequence baseline", (encode_files,), quick, n_encode, "rows"),
         _timed_rows(f"{len(encode_files)} ENCODE AC .seq.gz read_data", motifnet_read, pandas_read,
-                    "pandas.read_csv + encode_batch", (encode_files,), repeat, n_encode, "rows"),
+                    "pandas.read_csv + encode_batch", (encode_files,), quick, n_encode, "rows"),
         _timed_rows(f"{len(rbp_files)} RBP-31 train.fa.gz ({n_rbp:,} records) read_data", motifnet_read, biopython_fasta,
-                    "Biopython SeqIO + regex + encode_batch", (rbp_files,), repeat, n_rbp, "records"),
+                    "Biopython SeqIO + regex + encode_batch", (rbp_files,), quick, n_rbp, "records"),
     ]
     if not quick and GENOME.exists():
         rows.append(_timed_rows("E. coli genome (4.94 Mbp gz) iter_fasta", motifnet_genome, biopython_genome,
-                                "Biopython SeqIO.parse", (str(GENOME),), repeat, 4_938_920, "bp"))
+                                "Biopython SeqIO.parse", (str(GENOME),), quick, 4_938_920, "bp"))
     with tempfile.TemporaryDirectory() as folder:
         from motifnet.data import concatenate, save
         from motifnet.io import read_data
@@ -182,12 +185,12 @@ def run(quick: bool = False) -> dict:
         save(concatenate([read_data(p) for p in encode_files]), store)
         times = interleaved_seconds({"load": lambda: store_load(str(store)), "read": lambda: motifnet_read(encode_files)},
                                     repeat=repeat)
-        peak = fresh_process_peak_mb(store_load, str(store))
+        peak = {"peak_rss_mb": round(fresh_process_peak_mb(store_load, str(store)), 1)} if memory else {}
         rows.append(row("load the same ENCODE data from a store folder (mmap) vs read_data of the files",
-                        times["load"][0], times["read"][0], unit="s", higher_is_better=False, peak_rss_mb=round(peak, 1)))
-    base_peak = fresh_process_peak_mb(imports_only)
-    rows.append(row("imports only (python + numpy + motifnet.io), for the peak RSS above", 0.0, None, unit="s",
-                    peak_rss_mb=round(base_peak, 1)))
+                        times["load"][0], times["read"][0], unit="s", higher_is_better=False, **peak))
+    if memory:
+        rows.append(row("imports only (python + numpy + motifnet.io), for the peak RSS above", 0.0, None, unit="s",
+                        peak_rss_mb=round(fresh_process_peak_mb(imports_only), 1)))
     notes = (
         f"Data from {DATA_DIR}. value and ref are median wall seconds of {repeat} (round-robin after a warm-up); "
         "ratio = ref / value (above 1: motifnet faster). Peak RSS (MiB) of a fresh process running only that "

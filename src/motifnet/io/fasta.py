@@ -24,7 +24,8 @@ _VALID_OR_NEWLINE = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv.-\n"
 BLOCK_SIZE = 1 << 18
 """Characters read at a time by :func:`iter_fasta_records`."""
 _COORDINATES = re.compile(
-    r"(?P<chrom>[^\s,:;()]+)(?:,(?P<strand>[+-]))?[,:](?P<start>\d+)[,-](?P<end>\d+)(?:\((?P<strand2>[+.-])\))?[;]?$"
+    r"^(?P<chrom>[^\s,:;()]+)(?:,(?P<strand>[+-]))?[,:](?P<start>\d+)[,-](?P<end>\d+)(?:\((?P<strand2>[+.-])\))?;?$",
+    re.MULTILINE,
 )
 _NEGATIVE_NAME = re.compile(r"neg|background|control|shuf|unbound", re.IGNORECASE)
 
@@ -156,21 +157,20 @@ def read_fasta(
     return builder.build(task=task, alphabet=alphabet, label=label)
 
 
-def header_coordinates(ids: Sequence[str]) -> dict[str, list]:
+def header_coordinates(ids: Sequence[str]) -> dict[str, np.ndarray]:
     """Annotations ``chrom``, ``start``, ``end`` (and ``strand``) parsed from record ids such as
     ``chr1,+,368294,368394;`` (RBP-31) or ``chr1:100-200`` / ``chr1:100-200(-)`` (bedtools),
     if every id has that form; otherwise ``{}``. Coordinates are kept as written."""
-    found = [_COORDINATES.match(record_id) for record_id in ids]
-    if not found or not all(found):
+    if not ids or not _COORDINATES.fullmatch(ids[0]):
         return {}
-    out: dict[str, list] = {
-        "chrom": [m["chrom"] for m in found],
-        "start": [int(m["start"]) for m in found],
-        "end": [int(m["end"]) for m in found],
-    }
-    strands = [m["strand"] or m["strand2"] or "." for m in found]
-    if any(strand != "." for strand in strands):
-        out["strand"] = strands
+    found = _COORDINATES.findall("\n".join(ids))  # anchored per line: all match or some are missing
+    if len(found) != len(ids):
+        return {}
+    chrom, strand, start, end, strand2 = (np.asarray(column) for column in zip(*found))
+    out = {"chrom": chrom, "start": start.astype(np.int64), "end": end.astype(np.int64)}
+    strands = np.char.add(strand, strand2).astype("<U1")  # at most one of the two is set
+    if np.isin(strands, ("+", "-")).any():
+        out["strand"] = np.where(strands == "", ".", strands)
     return out
 
 

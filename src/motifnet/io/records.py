@@ -43,7 +43,7 @@ class RecordBuilder:
         self.ids: list[str] = []
         self.lines: list[int] = []
         self.labels: list[Sequence[str]] = []
-        self.annotations: dict[str, list] = {}
+        self.annotations: dict[str, list | np.ndarray] = {}
         self._pending: list[str] = []
         self._parts: list[tuple[np.ndarray, np.ndarray]] = []
         self.has_t = self.has_u = False
@@ -151,7 +151,9 @@ class RecordBuilder:
         )
 
 
-def _column(values: list) -> np.ndarray:
+def _column(values: list | np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values
     if all(isinstance(v, (int, np.integer)) for v in values):
         return np.asarray(values, dtype=np.int64)
     return np.asarray([str(v) for v in values])
