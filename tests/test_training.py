@@ -12,7 +12,7 @@ from training_support import MOTIF, motif_data, same_weights, single_thread, tin
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError
 from motifnet.negatives import make_negatives, with_negatives
-from motifnet.sequence import dinucleotide_counts, one_hot, reverse_complement_one_hot
+from motifnet.sequence import dinucleotide_counts, one_hot, reverse_complement_one_hot, reverse_complement_tokens
 from motifnet.training import fit, predict
 from motifnet.training.augment import random_shift, random_strand
 
@@ -189,7 +189,7 @@ def test_predict_probabilities_strands_and_mode():
     assert forward.shape == (50, 3) and np.allclose(forward.sum(1), 1, atol=1e-5)
     assert model.training  # predict restores the mode it found
     both = predict(model, data, strands="both")
-    reverse = predict(model, data.tokens[:, ::-1].copy() * 0 + (3 - data.tokens[:, ::-1]), task="multiclass")
+    reverse = predict(model, reverse_complement_tokens(data.tokens), task="multiclass")
     assert np.allclose(both, (forward + reverse) / 2, atol=1e-6)
     binary = predict(tiny(), motif_data(10))
     assert binary.shape == (10, 1) and ((binary > 0) & (binary < 1)).all()
@@ -297,3 +297,35 @@ def test_compiled_shuffle_matches_the_reference_method():
     # the same set of possible shuffles as the reference implementation
     one = np.repeat(np.array([[0, 1, 0, 2, 0, 3, 0, 1]], np.uint8), 2000, axis=0)
     assert {r.tobytes() for r in shuffle_rows(one, seed=3)} == {r.tobytes() for r in dinucleotide_shuffle(one, seed=3)}
+
+
+def test_a_full_disk_mid_run_is_one_error_and_leaves_the_last_complete_checkpoint(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    import motifnet.io.files as files
+    from motifnet.runs import read_json
+
+    class FullDisk:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    full = {"now": False}
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(files.os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)) if full["now"]
+                        else real_fdopen(fd, *a, **k))
+    run = tmp_path / "run"
+    with pytest.raises(MotifnetError, match="No space left on device"):
+        fit(tiny(), motif_data(60), out_dir=run, on_epoch_end=lambda epoch, row: full.update(now=True), **FAST)
+    assert read_json(run / "state.json")["epoch"] == 1
+    assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
+    assert not (run / "metrics.json").exists()
