@@ -162,7 +162,8 @@ def _train_work(arm: Arm, data_step: Step, quiet: bool):
         torch.manual_seed(seed)
         params = dict(arm.model.get("params") or {})
         model = build(arm.model["name"], train.n_targets, train.length, arm.model.get("preset"), **params)
-        probe = train.subset(np.arange(min(GRADIENT_BATCH, len(train))))
+        rows = np.random.default_rng(seed).choice(len(train), min(GRADIENT_BATCH, len(train)), replace=False)
+        probe = train.subset(np.sort(rows))
         gradient_norms = [{"epoch": 0, "first_layer_grad_norm": first_layer_gradient_norm(model, probe, seed)}]
 
         def on_epoch_end(epoch: int, row: dict) -> None:
