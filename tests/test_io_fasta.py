@@ -47,6 +47,7 @@ def test_rbp31_style_headers_give_binary_labels(tmp_path):
     assert list(data.ids) == ["chr1,+,368294,368394;", "chr1,+,1,7;", "chr2,-,5,11;"]
     assert list(data.annotations["chrom"]) == ["chr1", "chr1", "chr2"]  # for chromosome splits
     assert data.annotations["start"].tolist() == [368294, 1, 5] and list(data.annotations["strand"]) == ["+", "+", "-"]
+    assert read_data(path, coordinates=False).annotations == {}
     assert data.alphabet == "DNA"  # T present; U treated as T
     assert read_data(path, alphabet="RNA").alphabet == "RNA"
 

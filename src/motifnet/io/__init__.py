@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 _OPTIONS = {
-    "fasta": {"label_pattern", "label", "task"},
+    "fasta": {"label_pattern", "label", "task", "coordinates"},
     "table": {"sequence_column", "label_columns", "id_column", "annotation_columns", "delimiter", "label", "task"},
     "bed": {"genome", "width", "anchor", "edge", "stranded", "label_column", "label", "task"},
     "store": {"mmap"},
@@ -108,7 +108,8 @@ def read_data(
         alphabet: 'DNA' or 'RNA' (default: detected, RNA if U and no T).
         classes: for several paths, whether each is one class (default: True for FASTA, a dict
             is always classes).
-        **options: passed to the reader: FASTA ``label_pattern``, ``label``, ``task``; tables
+        **options: passed to the reader: FASTA ``label_pattern``, ``label``, ``task``,
+            ``coordinates``; tables
             ``sequence_column``, ``label_columns``, ``id_column``, ``annotation_columns``,
             ``delimiter``, ``label``, ``task``; BED ``genome`` (required), ``width``, ``anchor``,
             ``edge``, ``stranded``, ``label_column``, ``label``, ``task``; store ``mmap``.
