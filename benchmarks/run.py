@@ -291,6 +291,8 @@ def markdown(results: dict[str, dict]) -> str:
         lines += ["*" + "; ".join(meta) + "*", ""]
         if "error" in result:
             lines += ["**FAILED**:", "", "```", result["error"].strip()[-1500:], "```", ""]
+        if isinstance(result.get("summary"), dict):
+            lines += [f"- {key}: {fmt(value)}" for key, value in result["summary"].items()] + [""]
         if result["rows"]:
             lines += table(result["rows"]) + [""]
         if result.get("notes"):

@@ -66,10 +66,12 @@ def test_failure_is_recorded_and_others_still_run(tmp_path):
 
 def test_markdown_includes_any_results_json_with_rows(tmp_path):
     (tmp_path / "eval_encode.json").write_text(json.dumps(
-        {"title": "DeepBind on 10 ENCODE experiments", "rows": [{"name": "CTCFL", "auroc": 0.981}], "notes": "x"}))
+        {"title": "DeepBind on 10 ENCODE experiments", "rows": [{"name": "CTCFL", "auroc": 0.981}], "notes": "x",
+         "summary": {"mean_auc": 0.9634}}))
     (tmp_path / "stray.json").write_text(json.dumps({"not": "a result"}))
     text = bench_run.markdown(bench_run.load_results(tmp_path))
     assert "## DeepBind on 10 ENCODE experiments" in text and "| CTCFL | 0.981 |" in text
+    assert "- mean_auc: 0.963" in text
     assert "stray" not in text
 
 
