@@ -96,12 +96,13 @@ def run_experiment(
         raise MotifnetError(f"cannot write: {error.strerror or error}", path=out) from None
 
     arms = experiment.arms()
+    shared_data = len({json.dumps(arm.data, sort_keys=True, default=str) for arm in arms}) == 1
     data_steps: dict[str, Step] = {}
     arm_steps: list[tuple[Arm, Step, Step, Step | None]] = []
     for arm in arms:
         data_key = json.dumps(arm.data, sort_keys=True, default=str)
         if data_key not in data_steps:
-            name = "main" if arm.sweep_value is None or len(experiment.sweep_values) == 1 else f"{experiment.sweep['name']}-{arm.sweep_value}"
+            name = "main" if shared_data else f"{experiment.sweep['name']}-{arm.sweep_value}"
             if any(step.name == name for step in data_steps.values()):
                 name = f"{name}-{len(data_steps)}"
             data_steps[data_key] = Step("data", name, arm.data, _data_work(arm.data, base, quiet))

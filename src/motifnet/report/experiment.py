@@ -344,19 +344,15 @@ def _curves_section(report: Report, arms: Sequence[ArmResult], primary: str, val
     multi = [a for a in arms if a.task in ("multiclass", "multilabel") and len(a.target_names) > 1]
     if multi:
         section = report.section("Per-target AUROC" + (" and confusion matrices" if multi[0].task == "multiclass" else ""))
-        for value, group in groups:
-            group = [a for a in group if a in multi]
-            if not group:
-                continue
-            per_target = {a.label: [a.metrics.get("per_target", {}).get(t, {}).get("auroc", float("nan")) for t in a.target_names]
-                          for a in group}
-            title = "" if value is None else f" ({sweep_name} {value})"
-            section.figure(plots.per_target_heatmap(per_target, group[0].target_names),
-                           caption=f"Test AUROC per target{title}")
-            matrices = {a.label: np.asarray(a.metrics["confusion_matrix"]) for a in group if "confusion_matrix" in a.metrics}
-            if matrices:
-                section.figure(plots.confusion_matrices(matrices, group[0].target_names),
-                               caption=f"Confusion matrices on the test split, rows normalised{title}")
+        per_target = {a.name: [a.metrics.get("per_target", {}).get(t, {}).get("auroc", float("nan")) for t in a.target_names]
+                      for a in multi}
+        section.figure(plots.per_target_heatmap(per_target, multi[0].target_names), caption="Test AUROC per target")
+        last = [a for a in multi if a.sweep_value == values[-1]]
+        matrices = {a.label: np.asarray(a.metrics["confusion_matrix"]) for a in last if "confusion_matrix" in a.metrics}
+        if matrices:
+            title = "" if values[-1] is None else f" ({sweep_name} {values[-1]})"
+            section.figure(plots.confusion_matrices(matrices, last[0].target_names),
+                           caption=f"Confusion matrices on the test split, rows normalised{title}")
 
 
 def _interpret_section(report: Report, arms: Sequence[ArmResult]) -> None:
@@ -396,7 +392,8 @@ def _interpret_section(report: Report, arms: Sequence[ArmResult]) -> None:
     if attribution_figures:
         section = report.section("Where the models look (attributions)")
         section.note("Attribution logos: the height of each letter is its contribution to the prediction of the "
-                     "sequence's class; the shaded span is the true embedded site.")
+                     "sequence's class (negative: below the axis); where the true embedded site is known it is "
+                     "shaded, and the best-scoring window of the same width is dashed.")
         section.grid(attribution_figures)
 
 
