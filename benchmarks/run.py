@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="Markdown output (default BENCHMARKS.md, or "
                         "<results-dir>/BENCHMARKS.md with --quick or --results-dir)")
     parser.add_argument("--markdown-only", action="store_true", help="only regenerate the Markdown")
-    parser.add_argument("--timeout", type=float, help="seconds per benchmark (default 1800, 120 with --quick)")
+    parser.add_argument("--timeout", type=float, help="seconds per benchmark (default 3600, 120 with --quick)")
     parser.add_argument("--threads", type=int, help="torch/OpenMP threads for every benchmark (sets OMP_NUM_THREADS "
                         "and MKL_NUM_THREADS; default: torch's own choice, one per core)")
     parser.add_argument("--jobs", type=int, default=1, help="benchmarks run at once (default 1; more only for "
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     results_dir.mkdir(parents=True, exist_ok=True)
     failures = 0
     if not args.markdown_only:
-        timeout = args.timeout or (120.0 if args.quick else 1800.0)
+        timeout = args.timeout or (120.0 if args.quick else 3600.0)
         failures = run_all(args.only, args.quick, results_dir, timeout, folder=args.bench_dir, jobs=args.jobs)
     write_markdown(results_dir, markdown_path)
     print(f"[bench] wrote {results_dir}/*.json and {markdown_path}" + (f"; {failures} failed" if failures else ""))
