@@ -270,7 +270,7 @@ def scan_tokens(
             rows = piece if sign == 1 else reverse_complement_tokens(piece)
             pooled = pool_windows(plan, rows, window, stride, n)
             if sign == -1:
-                pooled = pooled[::-1]
+                pooled = pooled[::-1].copy()
             with torch.no_grad():
                 parts = [
                     plan.head(torch.from_numpy(np.ascontiguousarray(pooled[i : i + 65536])).to(head_device)).float().cpu().numpy()

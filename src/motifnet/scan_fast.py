@@ -138,7 +138,8 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
         return np.ascontiguousarray(np.moveaxis(padded, -2, 0))
 
     block = max(1, 4096 // stride)
-    out = _pool_windows(
+    kernel = _pool_windows if n_windows > block else _pool_windows_serial  # no thread start-up for small jobs
+    out = kernel(
         tokens, grouped(plan.table), grouped(plan.bias), grouped(plan.left_pad), grouped(plan.right_pad),
         int(window), int(stride), int(n_windows), POOL_MODES[plan.pool], block,
     )  # [G, n_windows, pools, LANES]
@@ -160,6 +161,14 @@ def _pool_windows(tokens, table, bias, left_pad, right_pad, window, stride, n_wi
         j1 = min(n_windows, j0 + block)
         for g in range(groups):
             _pool_block(tokens, table[g], bias[g], left_pad[g], right_pad[g], window, stride, j0, j1, mode, out[g])
+    return out
+
+
+@numba.njit(cache=True)
+def _pool_windows_serial(tokens, table, bias, left_pad, right_pad, window, stride, n_windows, mode, block):
+    out = np.zeros((table.shape[0], n_windows, 2 if mode == 2 else 1, LANES), dtype=np.float32)
+    for g in range(table.shape[0]):
+        _pool_block(tokens, table[g], bias[g], left_pad[g], right_pad[g], window, stride, 0, n_windows, mode, out[g])
     return out
 
 

@@ -57,7 +57,7 @@ def _model(args: argparse.Namespace) -> int:
                                probabilities, scan_records, target_index)
 
     trained = load_run(args.run, device=args.device, weights=args.weights)
-    window = args.window or trained.input_length
+    window = trained.input_length if args.window is None else args.window
     check_window(trained.model, window)
     target = target_index(trained.target_names, args.target)
     target_name = trained.target_names[target]

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from motifnet.variants import score_variants, write_variants_tsv
 
     trained = load_run(args.run, device=args.device, weights=args.weights)
-    window = args.window or trained.input_length
+    window = trained.input_length if args.window is None else args.window
     check_window(trained.model, window)
     records = read_vcf(args.vcf)
     if not records:

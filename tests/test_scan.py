@@ -1,0 +1,279 @@
+"""Genome scanning: fast path == window path, chunk-size independence, strands, peaks, CLI, bad input."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from motifnet.cli import main
+from motifnet.errors import MotifnetError
+from motifnet.models import ReverseComplement, build
+from motifnet.scan import (PeakCaller, ScanSummary, bedgraph_lines, probabilities, scan_records, scan_tokens,
+                           score_windows)
+from motifnet.sequence import decode, encode, reverse_complement, reverse_complement_tokens
+
+sys.path.insert(0, str(Path(__file__).parent))
+from scan_support import make_run, write_fasta  # noqa: E402
+
+
+def _model(seed=0, **params):
+    torch.manual_seed(seed)
+    params = {"n_filters": 6, "filter_length": 5, "hidden": 4, **params}
+    return build("deepbind", params.pop("n_targets", 1), 40, **params).eval()
+
+
+def _scan(model, tokens, **options):
+    parts = list(scan_tokens(model, tokens, **options))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros((0, 1), np.float32), np.zeros((0, 1), np.int8)
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+
+
+def _tokens(n, seed=0, with_n=True):
+    return np.random.default_rng(seed).integers(0, 5 if with_n else 4, n).astype(np.uint8)
+
+
+@pytest.mark.parametrize("pool", ["max", "maxavg"])
+@pytest.mark.parametrize("strands,model_strands", [("forward", "forward"), ("reverse", "forward"),
+                                                   ("both", "forward"), ("forward", "both")])
+@pytest.mark.parametrize("window,stride", [(40, 1), (5, 2)])
+def test_fast_path_equals_window_path(pool, strands, model_strands, window, stride):
+    model = _model(pool=pool, strands=model_strands, n_targets=2)
+    tokens = _tokens(600)
+    s1, fast, st1 = _scan(model, tokens, window=window, stride=stride, strands=strands, method="fast")
+    s2, slow, st2 = _scan(model, tokens, window=window, stride=stride, strands=strands, method="window")
+    assert np.array_equal(s1, s2) and len(s1) == (600 - window) // stride + 1
+    np.testing.assert_allclose(fast, slow, atol=2e-6, rtol=1e-5)
+    if model_strands == "forward":  # the strand that gave the max agrees wherever the strands differ
+        assert np.array_equal(st1, st2) or np.mean(st1 == st2) > 0.99
+
+
+def test_window_path_is_the_model_on_each_window_alone():
+    model = _model(pool="maxavg")
+    tokens = _tokens(200)
+    starts, logits, _ = _scan(model, tokens, window=40, stride=7, strands="forward", method="fast")
+    from motifnet.sequence import one_hot
+
+    with torch.no_grad():
+        expected = torch.cat([model(one_hot(tokens[s : s + 40][None])) for s in starts]).numpy()
+    np.testing.assert_allclose(logits, expected, atol=2e-6)
+
+
+def test_reverse_complement_wrapper_mean_fast_equals_window():
+    model = ReverseComplement(_model(), "mean").eval()
+    tokens = _tokens(300, seed=2)
+    _, fast, strand = _scan(model, tokens, window=40, stride=3, method="fast")
+    _, slow, _ = _scan(model, tokens, window=40, stride=3, method="window")
+    np.testing.assert_allclose(fast, slow, atol=2e-6)
+    assert (strand == 0).all()
+
+
+@pytest.mark.parametrize("method", ["fast", "window"])
+def test_results_do_not_depend_on_chunk_size(method):
+    model = _model(pool="maxavg")
+    tokens = _tokens(900, seed=3)
+    reference = _scan(model, tokens, window=40, stride=3, method=method, chunk_size=10**6)
+    for chunk in (41, 97, 500):
+        starts, logits, strand = _scan(model, tokens, window=40, stride=3, method=method, chunk_size=chunk)
+        assert np.array_equal(starts, reference[0]) and np.array_equal(strand, reference[2])
+        np.testing.assert_allclose(logits, reference[1], atol=1e-6)
+
+
+def test_scores_are_symmetric_under_reverse_complement():
+    model = _model()
+    tokens = _tokens(500, seed=4)
+    _, forward, strand = _scan(model, tokens, window=40, stride=1, strands="both")
+    _, reverse, strand_rc = _scan(model, reverse_complement_tokens(tokens), window=40, stride=1, strands="both")
+    np.testing.assert_allclose(forward, reverse[::-1], atol=2e-6)
+    assert np.mean(strand == -strand_rc[::-1]) > 0.99
+
+
+def test_other_models_fall_back_to_windows():
+    torch.manual_seed(0)
+    model = build("cnn", 1, 40).eval()
+    tokens = _tokens(300, seed=5)
+    with pytest.raises(MotifnetError, match="fast path"):
+        _scan(model, tokens, window=40, method="fast")
+    starts, auto, _ = _scan(model, tokens, window=40, stride=5, method="auto")
+    windows = np.stack([tokens[s : s + 40] for s in starts])
+    expected, _ = score_windows(model, windows, strands="both")
+    np.testing.assert_allclose(auto, expected, atol=1e-6)
+
+
+def _planted_model(motif: str, window: int = 40) -> torch.nn.Module:
+    """A DeepBind whose one filter is the one-hot motif (bias -len+0.5: fires only on a full match)."""
+    model = build("deepbind", 1, window, n_filters=1, filter_length=len(motif), hidden=0, dropout=0.0).eval()
+    with torch.no_grad():
+        model.conv.weight.zero_()
+        for k, base in enumerate(encode(motif)):
+            model.conv.weight[0, base, k] = 1.0
+        model.conv.bias.fill_(-len(motif) + 0.5)
+        model.head[-1].weight.fill_(10.0)
+        model.head[-1].bias.fill_(-2.0)
+    return model
+
+
+def test_peaks_find_a_planted_motif_on_either_strand():
+    rng = np.random.default_rng(6)
+    motif = "GATTACA"
+    background = decode(rng.integers(0, 4, 3000)).replace(motif, "GATTAGA").replace(reverse_complement(motif), "TGTAAAC")
+    sequence = background[:1000] + motif + background[1000:2000] + reverse_complement(motif) + background[2000:]
+    model = _planted_model(motif)
+    summary = ScanSummary()
+    caller = PeakCaller(0.5, 40)
+    peaks = []
+    for chunk in scan_records(model, [("chr", sequence)], window=40, stride=1, chunk_size=300, quiet=True,
+                              summary=summary):
+        scores = probabilities(chunk.logits, "binary")[:, 0]
+        peaks += caller.add(chunk.record, chunk.starts, scores, chunk.strand[:, 0])
+    peaks += caller.finish()
+    assert summary.method == "fast" and len(peaks) == 2
+    first, second = peaks
+    assert first.start <= 1000 and first.end >= 1000 + len(motif) and first.strand == 1
+    assert second.start <= 2007 and second.end >= 2007 + len(motif) and second.strand == -1
+    # every window containing the whole motif scores high, and only those
+    assert first.end - first.start == 2 * 40 - len(motif)
+
+
+def test_peak_caller_is_independent_of_chunking():
+    rng = np.random.default_rng(7)
+    scores = rng.random(1000).astype(np.float32)
+    starts = np.arange(1000) * 2
+    strand = np.where(rng.random(1000) < 0.5, 1, -1).astype(np.int8)
+    whole = PeakCaller(0.8, 5)
+    expected = whole.add("c", starts, scores, strand) + whole.finish()
+    pieces = PeakCaller(0.8, 5)
+    got = []
+    for a in range(0, 1000, 37):
+        got += pieces.add("c", starts[a : a + 37], scores[a : a + 37], strand[a : a + 37])
+    got += pieces.finish()
+    assert got == expected and len(expected) > 10
+    for peak in expected:  # merged windows: best inside, span covers whole windows
+        assert peak.start <= peak.best_start and peak.best_start + 5 <= peak.end and peak.score >= 0.8
+
+
+def test_bedgraph_tiles_without_overlap_and_merges_equal_values():
+    starts = np.arange(0, 30, 3)
+    values = np.array([0.1, 0.1, 0.2, 0.3, 0.3, 0.3, 0.1, 0.5, 0.5, 0.6])
+    lines = [line.split("\t") for line in bedgraph_lines("c", starts, values, 10, 3).splitlines()]
+    begins, ends = [int(x[1]) for x in lines], [int(x[2]) for x in lines]
+    assert begins[0] == (10 - 3) // 2 and ends[-1] == 27 + 3 + 3
+    assert all(e == b for e, b in zip(ends[:-1], begins[1:]))
+    assert [float(x[3]) for x in lines] == [0.1, 0.2, 0.3, 0.1, 0.5, 0.6]
+
+
+def test_iupac_and_lowercase_are_read_as_n_and_bases():
+    model = _model()
+    upper = decode(_tokens(200, seed=8, with_n=False))
+    mixed = upper[:50].lower() + "RYKM" + upper[54:]
+    plain = upper[:50] + "NNNN" + upper[54:]
+    a = list(scan_records(model, [("x", mixed)], window=40, quiet=True))
+    b = list(scan_records(model, [("x", plain)], window=40, quiet=True))
+    np.testing.assert_array_equal(np.concatenate([c.logits for c in a]), np.concatenate([c.logits for c in b]))
+
+
+def test_short_records_are_skipped_and_all_short_is_an_error():
+    model = _model()
+    summary = ScanSummary()
+    chunks = list(scan_records(model, [("short", "ACGT" * 5), ("long", "ACGT" * 30)], window=40, quiet=True,
+                               summary=summary))
+    assert {c.record for c in chunks} == {"long"} and summary.skipped == [("short", 20)]
+    with pytest.raises(MotifnetError, match="shorter than the 40 bp window"):
+        list(scan_records(model, [("short", "ACGT" * 5)], window=40, quiet=True))
+    with pytest.raises(MotifnetError, match="no sequences"):
+        list(scan_records(model, [], window=40, quiet=True))
+
+
+def test_rna_models_read_one_strand():
+    model = _model()
+    with pytest.raises(MotifnetError, match="RNA"):
+        list(scan_records(model, [("t", "ACGU" * 20)], window=40, strands="both", alphabet="RNA", quiet=True))
+    chunks = list(scan_records(model, [("t", "ACGU" * 20)], window=40, alphabet="RNA", quiet=True))
+    assert (np.concatenate([c.strand for c in chunks]) == 1).all()
+
+
+# ------------------------------------------------------------------------------------------------
+# CLI
+
+
+def test_cli_scan_multi_record_gz_bedgraph_and_peaks(tmp_path, capsys):
+    run = make_run(tmp_path / "run")
+    rng = np.random.default_rng(9)
+    records = {"chrA": decode(rng.integers(0, 4, 400)).lower(), "chrB": decode(rng.integers(0, 4, 250)) + "NNRY",
+               "tiny": "ACGTACGT"}
+    fasta = write_fasta(tmp_path / "genome.fa.gz", records, gz=True)
+    out, peaks = tmp_path / "scores.bedgraph", tmp_path / "peaks.bed"
+    code = main(["scan", "--run", str(run), "--fasta", str(fasta), "--out", str(out), "--stride", "2",
+                 "--threshold", "0.5", "--peaks", str(peaks), "--quiet"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "skipped tiny" in captured.err and "fast path" in captured.out
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("track type=bedGraph")
+    rows = [line.split("\t") for line in lines[1:]]
+    assert {r[0] for r in rows} == {"chrA", "chrB"}
+    # values are the API's probabilities of the windows
+    from motifnet.runs import load_run
+
+    trained = load_run(run)
+    chunks = list(scan_records(trained.model, [("chrA", records["chrA"])], window=30, stride=2, quiet=True))
+    expected = probabilities(np.concatenate([c.logits for c in chunks]), "binary")[:, 0]
+    per_base = {}
+    for r in rows:
+        if r[0] == "chrA":
+            for position in range(int(r[1]), int(r[2]), 2):
+                per_base[position] = float(r[3])
+    got = np.array([per_base[s + 14] for s in range(0, 371, 2)])
+    np.testing.assert_allclose(got, expected, atol=1e-3)
+    for line in peaks.read_text().splitlines():
+        fields = line.split("\t")
+        assert len(fields) == 10 and fields[0] in records and float(fields[6]) >= 0.5
+
+
+def test_cli_scan_bad_inputs_are_one_line_errors(tmp_path, capsys):
+    run = make_run(tmp_path / "run")
+    rna = make_run(tmp_path / "rna", alphabet="RNA")
+    empty = tmp_path / "empty.fa"
+    empty.write_text("")
+    short = write_fasta(tmp_path / "short.fa", {"s": "ACGT"})
+    good = write_fasta(tmp_path / "good.fa", {"s": "ACGT" * 20})
+    out = tmp_path / "out.bedgraph"
+    cases = [
+        (["--run", str(run), "--fasta", str(empty)], "no FASTA records"),
+        (["--run", str(run), "--fasta", str(short)], "shorter than the 30 bp window"),
+        (["--run", str(rna), "--fasta", str(good), "--strands", "both"], "trained on RNA"),
+        (["--run", str(run), "--fasta", str(good), "--threshold", "0.5"], "go together"),
+        (["--run", str(run), "--fasta", str(good), "--window", "0"], "positive length"),
+        (["--run", str(run), "--fasta", str(good), "--stride", "0"], "stride must be"),
+    ]
+    for extra, message in cases:
+        assert main(["scan", *extra, "--out", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert not out.exists()
+    assert main(["scan", "--run", str(rna), "--fasta", str(good), "--out", str(out), "--quiet"]) == 0
+    assert "strands forward" in capsys.readouterr().out
+
+
+def test_cli_motif_baseline_finds_planted_sites(tmp_path):
+    from motifnet.motifs import Motif
+
+    motif = Motif(np.eye(4)[:, [2, 0, 3, 3, 0, 1, 0, 2]] * 20 + 1, id="GATTACAG")
+    motif_file = tmp_path / "m.jaspar"
+    motif_file.write_text(">GATTACAG test\n" + "".join(
+        f"{base} [ {' '.join(str(int(v)) for v in row)} ]\n" for base, row in zip("ACGT", motif.counts)))
+    rng = np.random.default_rng(10)
+    background = decode(rng.integers(0, 4, 3000))
+    sequence = background[:500] + "GATTACAG" + background[500:2500] + "CTGTAATC" + background[2500:]
+    fasta = write_fasta(tmp_path / "g.fa", {"c1": sequence})
+    out = tmp_path / "hits.bed"
+    assert main(["scan", "--motif", str(motif_file), "--fasta", str(fasta), "--out", str(out), "--chunk-size", "700",
+                 "--pvalue", "1e-4"]) == 0
+    hits = [line.split("\t") for line in out.read_text().splitlines()]
+    found = {(int(h[1]), h[5]) for h in hits}
+    assert (500, "+") in found and (2508, "-") in found
+    assert len(hits) == len({(h[1], h[5]) for h in hits})  # no hit doubled at chunk edges
