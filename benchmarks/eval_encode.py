@@ -70,7 +70,8 @@ def match_published(prefix: str, table: dict[str, dict[str, float]]) -> dict[str
     return table[max(candidates, key=len)] if candidates else None
 
 
-def evaluate_one(prefix: str, max_seconds: float | None, quick: bool = False, epochs: int | None = None) -> dict:
+def evaluate_one(prefix: str, max_seconds: float | None, quick: bool = False, epochs: int | None = None,
+                 overrides: dict | None = None) -> dict:
     """Train on ``<prefix>_AC.seq.gz`` and test on ``<prefix>_B.seq.gz``; return one result row."""
     import torch
 
@@ -81,7 +82,7 @@ def evaluate_one(prefix: str, max_seconds: float | None, quick: bool = False, ep
 
     train = read_data(ENCODE_DIR / f"{prefix}_AC.seq.gz")
     test = read_data(ENCODE_DIR / f"{prefix}_B.seq.gz")
-    options = dict(RECIPE["training"], max_seconds=max_seconds)
+    options = dict(RECIPE["training"], max_seconds=max_seconds, **(overrides or {}))
     if epochs is not None:
         options["epochs"] = epochs
     params = {}
@@ -128,7 +129,7 @@ def markdown(rows: list[dict], summary: dict) -> str:
 
 
 def run(quick: bool = False, names: list[str] | None = None, max_seconds: float | None = 110.0,
-        epochs: int | None = None, write: bool = True) -> dict:
+        epochs: int | None = None, write: bool = True, overrides: dict | None = None) -> dict:
     """Evaluate the experiments (all, or those whose prefix starts with one of ``names``).
 
     Returns:
@@ -144,7 +145,7 @@ def run(quick: bool = False, names: list[str] | None = None, max_seconds: float 
     load_before = os.getloadavg()[0]
     rows = []
     for prefix in chosen:
-        row = evaluate_one(prefix, max_seconds, quick=quick, epochs=epochs)
+        row = evaluate_one(prefix, max_seconds, quick=quick, epochs=epochs, overrides=overrides)
         paper = match_published(prefix, table) or {}
         row["deepbind_star"] = paper.get("DeepBind*")
         row["deepbind"] = paper.get("DeepBind")
@@ -189,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", default="auto",
                         help="torch intra-op threads; auto (default): torch's own when the machine is idle, else 1 "
                         "(on a busy machine, threads waiting for each other make training several times slower)")
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a training option of the recipe (results are then not written)")
     parser.add_argument("--quick", action="store_true", help="a few seconds on a tiny subset (smoke test)")
     args = parser.parse_args(argv)
     import torch
@@ -197,8 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(int(args.threads))
     elif os.getloadavg()[0] > 0.5:
         torch.set_num_threads(1)
+    from motifnet.training.settings import parse_assignments
+
+    overrides = parse_assignments(args.assignments)
     result = run(quick=args.quick, names=args.experiments, max_seconds=args.max_seconds, epochs=args.epochs,
-                 write=not args.experiments)
+                 write=not (args.experiments or overrides), overrides=overrides)
     if not args.quick and result["rows"]:
         print(markdown(result["rows"], result["summary"]))
     print(json.dumps(result["summary"], indent=2))

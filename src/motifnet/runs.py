@@ -81,20 +81,20 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
         MotifnetError: the file cannot be written.
     """
     path = Path(path)
-    text = json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(json_safe(obj), indent=2, allow_nan=False) + "\n"
     with atomic_write(path) as handle:
         handle.write(text)
     return path
 
 
-def _json_safe(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """Replace NaN/inf floats with None and NumPy scalars/arrays with Python values."""
     if isinstance(obj, Mapping):
-        return {str(key): _json_safe(value) for key, value in obj.items()}
+        return {str(key): json_safe(value) for key, value in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_json_safe(value) for value in obj]
+        return [json_safe(value) for value in obj]
     if hasattr(obj, "tolist"):  # numpy arrays and scalars, torch tensors
-        return _json_safe(obj.tolist())
+        return json_safe(obj.tolist())
     if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
         return None
     return obj

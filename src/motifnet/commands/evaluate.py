@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from motifnet.io import read_data
     from motifnet.metrics import evaluate, headline
-    from motifnet.runs import _json_safe, check_compatible, default_strands, load_run, write_json
+    from motifnet.runs import json_safe, check_compatible, default_strands, load_run, write_json
     from motifnet.training import predict
 
     trained = load_run(args.run, device=args.device, weights=args.weights)
@@ -45,5 +45,5 @@ def run(args: argparse.Namespace) -> int:
         shown = " ".join(f"{k} {v:.4f}" for k, v in headline(result).items() if v == v)
         print(f"{args.out}: n {result['n']} {shown}")
     else:
-        print(json.dumps(_json_safe(result), indent=2))
+        print(json.dumps(json_safe(result), indent=2))
     return 0

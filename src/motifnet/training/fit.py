@@ -323,8 +323,8 @@ def fit(
             saved = runs.read_config(out_dir)
             ignore = ("epochs", "device", "max_seconds")
             old = {k: v for k, v in saved.get("training", {}).items() if k not in ignore}
-            new = {k: v for k, v in runs._json_safe(opts.to_dict()).items() if k not in ignore}
-            if old != new or saved.get("model") != runs._json_safe(config["model"]):
+            new = {k: v for k, v in runs.json_safe(opts.to_dict()).items() if k not in ignore}
+            if old != new or saved.get("model") != runs.json_safe(config["model"]):
                 changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) or ["model"]
                 raise MotifnetError(f"cannot resume with different settings ({', '.join(changed)})", path=out_dir)
             state = load_training_state(out_dir, model, optimizer, scheduler, device)
@@ -333,7 +333,7 @@ def fit(
             best_epoch, bad_epochs = state["best_epoch"], state["bad_epochs"]
             start_epoch, seconds_before = state["epoch"] + 1, state["seconds"]
             stopped_early = state.get("stopped_early", False)
-        elif is_main:
+        if is_main:  # on resume: the same settings, possibly more epochs
             runs.write_json(out_dir / runs.CONFIG_FILE, config)
 
     net = distributed.wrap(model, device)
