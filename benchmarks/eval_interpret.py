@@ -34,31 +34,37 @@ def _split(data):
 
 
 def _train_and_interpret(data, model_name: str, params: dict, train: dict, folder: Path, preset: str | None = None,
-                         n_filter_sequences: int = 2000, n_attributions: int = 1000) -> dict:
+                         n_filter_sequences: int = 2000, n_attributions: int = 1000, method: str = "grad_x_input") -> dict:
+    """Train (or reuse the run saved in ``folder/run`` by an earlier call) and interpret."""
     import torch
 
     from motifnet.interpret.pipeline import Options, interpret
     from motifnet.metrics import evaluate
     from motifnet.models import build
+    from motifnet.runs import load_run
     from motifnet.training import fit, predict
 
     torch.manual_seed(0)
     parts = _split(data)
-    model = build(model_name, data.n_targets, data.length, preset=preset, **params)
+    run_dir = folder / "run"
     start = time.perf_counter()
-    fit(model, parts["train"], parts["valid"], quiet=True, seed=0, **train)
+    if (run_dir / "model.safetensors").exists():
+        model = load_run(run_dir).model
+    else:
+        model = build(model_name, data.n_targets, data.length, preset=preset, **params)
+        fit(model, parts["train"], parts["valid"], out_dir=run_dir, overwrite=True, quiet=True, seed=0, **train)
     seconds = time.perf_counter() - start
     model.eval()
     metrics = evaluate(data.task, parts["test"].targets, predict(model, parts["test"]), data.target_names)
     options = Options(split="test", n_filter_sequences=n_filter_sequences, n_attributions=n_attributions,
-                      n_logos=12, n_examples=2)
-    summary = interpret(model, data, folder, options, quiet=True)
+                      n_logos=12, n_examples=2, method=method)
+    summary = interpret(model, data, folder / "interpret", options, quiet=True)
     filters = summary["filters"]
     attributions = summary["attributions"]
     out = {
         "model": model_name if preset is None else f"{model_name}/{preset}",
         "params": params,
-        "train_seconds": round(seconds, 1),
+        "train_seconds (0 = reused run)": round(seconds, 1),
         "test_accuracy": metrics.get("accuracy"),
         "test_auroc_macro": metrics.get("macro", {}).get("auroc"),
         "n_filters": filters.get("n_filters"),
@@ -80,13 +86,13 @@ def _train_and_interpret(data, model_name: str, params: dict, train: dict, folde
     return out
 
 
-def classroom(quick: bool, folder: Path) -> dict:
+def classroom(quick: bool, folder: Path, n_per_class: int = 2000) -> dict:
     from motifnet.simulate import simulate
 
-    data = simulate("classroom", n_per_class=60 if quick else 1000, seed=0)
+    data = simulate("classroom", n_per_class=60 if quick else n_per_class, seed=0)
     result = _train_and_interpret(
         data, "deepbind", {"n_filters": 64, "strands": "both"},
-        {"epochs": 1 if quick else 12, "batch_size": 128, "lr": 2e-3, "patience": 3},
+        {"epochs": 1 if quick else 15, "batch_size": 128, "lr": 1e-3, "patience": 3},
         folder / "classroom", n_attributions=200 if quick else 1000,
     )
     result["data"] = f"classroom, {len(data)} sequences, seed 0"
@@ -150,12 +156,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--part", choices=["classroom", "multilabel", "methods", "all"], default="all")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", help="write the results JSON here")
-    parser.add_argument("--keep", help="keep the interpretation folders here")
+    parser.add_argument("--keep", help="keep the run and interpretation folders here (a run found there is reused)")
+    parser.add_argument("--n-per-class", type=int, default=2000, help="classroom sequences per class")
     args = parser.parse_args(argv)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="eval_interpret."))
     results: dict = {}
     if args.part in ("classroom", "all"):
-        results["classroom"] = classroom(args.quick, folder)
+        results["classroom"] = classroom(args.quick, folder, args.n_per_class)
     if args.part in ("multilabel", "all"):
         results["multilabel"] = multilabel(args.quick, folder)
     if args.part in ("methods", "all"):

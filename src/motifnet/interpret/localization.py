@@ -138,15 +138,17 @@ def localize(
     return Localization(rows, predicted, start, end, hit, centre - true_centre, chance)
 
 
-def activation_scores(model_or_conv, x, filters=None, batch_size: int = 256, device=None) -> np.ndarray:
+def activation_scores(model_or_conv, x, filters=None, centres=None, batch_size: int = 256, device=None) -> np.ndarray:
     """Per-position scores ``[N, L]`` from first-layer activations: at each position, the largest
     activation (relative to each filter's maximum over ``x``) of the chosen ``filters`` (default
-    all) among windows centred there.
+    all) whose motif centre falls there.
 
     Args:
         model_or_conv: a model or its first ``nn.Conv1d``.
         x: one-hot ``[N, 4, L]`` or tokens ``[N, L]``.
         filters: filter indices to use (e.g. those matching the motif of interest).
+        centres: for each chosen filter, the column of its window where the motif's centre lies
+            (e.g. from the Tomtom alignment; a float is rounded down); default the window's middle.
     """
     import torch
     from torch import nn
@@ -165,11 +167,18 @@ def activation_scores(model_or_conv, x, filters=None, batch_size: int = 256, dev
             parts.append(act if chosen is None else act[:, chosen])
         act = torch.cat(parts)  # [N, F', L']
         scale = act.amax(dim=(0, 2), keepdim=True).clamp(min=1e-12)
-        best = (act / scale).amax(dim=1).numpy()  # [N, L']
+        relative = (act / scale).numpy()
     length = x.shape[-1]
     span = scanner.dilation * (scanner.length - 1) + 1
-    centres = scanner.starts(best.shape[1]) + span // 2
-    scores = np.full((len(x), length), -np.inf)
-    valid = (centres >= 0) & (centres < length)
-    scores[:, centres[valid]] = best[:, valid]
-    return np.where(np.isfinite(scores), scores, np.nanmin(best) if best.size else 0.0)
+    n_chosen = relative.shape[1]
+    offsets = np.full(n_chosen, span // 2) if centres is None else np.floor(np.asarray(centres, dtype=float)).astype(np.int64)
+    if len(offsets) != n_chosen:
+        raise MotifnetError(f"{len(offsets)} centres for {n_chosen} filters")
+    starts = scanner.starts(relative.shape[2])
+    floor = float(relative.min()) if relative.size else 0.0
+    scores = np.full((len(x), length), floor)
+    for f in range(n_chosen):
+        positions = starts + offsets[f] * scanner.dilation
+        valid = (positions >= 0) & (positions < length)
+        scores[:, positions[valid]] = np.maximum(scores[:, positions[valid]], relative[:, f, valid])
+    return scores

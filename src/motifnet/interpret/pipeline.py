@@ -189,11 +189,16 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
                                      "-" if result.strands[q, t] else "+", float(e_best[q]))
         save_figure(figure, out / "logos" / f"filter_{names[q]}", opts.formats)
     info["logos"] = [f"filter_{names[q]}" for q in order]
-    # Filters per database motif (for activation-based localization of that motif).
+    # Filters per database motif, with the column of each filter's window facing the matched
+    # motif's centre (trim start + Tomtom offset), for activation-based localization.
     info["_filters_by_target"] = {}
     for q in range(len(kept)):
+        t = best[q]
         if e_best[q] < opts.e_value:
-            info["_filters_by_target"].setdefault(database.names[best[q]].upper(), []).append(int(kept[q]))
+            centre = starts[q] + database.probabilities[t].shape[1] / 2.0 - result.offsets[q, t]
+            entry = info["_filters_by_target"].setdefault(database.names[t].upper(), ([], []))
+            entry[0].append(int(kept[q]))
+            entry[1].append(float(np.clip(centre, 0, found.length - 1)))
     return info
 
 
@@ -280,11 +285,11 @@ def _activation_localization(model, data, tokens: np.ndarray, sites, by_target: 
     for m in np.unique(sites["motif"]):
         chosen = np.flatnonzero(sites["motif"] == m)
         name = data.motif_names[m] if m < len(data.motif_names) else str(m)
-        filters = by_target.get(name.upper(), [])
+        filters, centres = by_target.get(name.upper(), ([], []))
         if not filters:
             per_motif[name] = {"n_sites": int(len(chosen)), "hit_rate": 0.0, "filters": []}
             continue
-        scores = activation_scores(model, tokens[chosen], filters=filters)
+        scores = activation_scores(model, tokens[chosen], filters=filters, centres=centres)
         result = localize(scores, sites[chosen], peak=True)
         hits[chosen] = result.hit
         distances[chosen] = result.distance
