@@ -230,6 +230,8 @@ def test_empty_and_unlabelled_data_are_refused():
     positives = data.subset(np.flatnonzero(data.targets[:, 0] == 1))
     with pytest.raises(MotifnetError, match="only positives.*dinuc-shuffle"):
         fit(tiny(), positives, **FAST)
+    with pytest.raises(MotifnetError, match="single class"):
+        fit(tiny(), data, positives, **FAST)
     missing = SeqData(data.tokens, np.full_like(data.targets, np.nan), "binary", ["bound"], data.ids)
     with pytest.raises(MotifnetError, match="missing"):
         fit(tiny(), missing, **FAST)

@@ -91,6 +91,20 @@ def _check_labels_present(train: SeqData, opts: FitOptions) -> None:
         raise MotifnetError("the training data hold only negatives (label 0); labels are absent or wrong")
 
 
+def _check_valid_classes(valid: SeqData) -> None:
+    """AUROC/AUPRC need both classes in at least one validation target."""
+    targets = np.asarray(valid.targets)
+    if valid.task == "multiclass":
+        both = len(np.unique(targets)) > 1
+    else:
+        both = bool(((targets > 0.5).any(axis=0) & (targets < 0.5).any(axis=0)).any())
+    if not both:
+        raise MotifnetError(
+            "the validation data hold a single class, so AUROC is undefined; give validation data with "
+            "both classes, use negatives='dinuc-shuffle' for positive-only data, or monitor='loss'"
+        )
+
+
 def _check_model(model, data: SeqData, device) -> None:
     """A forward pass on two sequences: the output must be ``[2, n_targets]``."""
     import torch
@@ -288,6 +302,8 @@ def fit(
         raise MotifnetError("monitor 'accuracy' needs multiclass data")
     if monitor in ("auroc", "auprc") and train.task == "regression":
         raise MotifnetError(f"monitor {monitor!r} needs classification data")
+    if monitor in ("auroc", "auprc"):
+        _check_valid_classes(valid)
     higher_is_better = monitor != "loss"
     strands = opts.valid_strands if opts.valid_strands != "auto" else ("both" if "rc" in opts.augment else "forward")
 
