@@ -205,9 +205,16 @@ def _pool_block(tokens, table, bias, left_pad, right_pad, window, stride, j0, j1
         k = max(1, k_low)
         k += (stride - (o + k - s0) % stride) % stride
         k_top = min(width, end - window - o)
+        j = (o + k - s0) // stride
         while k <= k_top:
-            _edge(edge_max, edge_sum, (o + k - s0) // stride, partial[k], left[k], mode)
+            if mode != 1:
+                for f in range(LANES):
+                    edge_max[j, f] = _fmax(edge_max[j, f], partial[k, f] + left[k, f])
+            if mode != 0:
+                for f in range(LANES):
+                    edge_sum[j, f] += _fmax(partial[k, f] + left[k, f], 0.0)
             k += stride
+            j += 1
 
     for f in range(LANES):
         partial[0, f] = 0.0
@@ -221,9 +228,17 @@ def _pool_block(tokens, table, bias, left_pad, right_pad, window, stride, j0, j1
                 partial[k + 1, f] = partial[k, f] + table[k, t, f]
         k = max(m - 1 - width, s0 - (r - window + 1))
         k += (stride - (r - window + 1 + k - s0) % stride) % stride
+        j = (r - window + 1 + k - s0) // stride
         while k <= k_high:
-            _edge(edge_max, edge_sum, (r - window + 1 + k - s0) // stride, partial[k + 1], right[m - 1 - k], mode)
+            q = m - 1 - k
+            if mode != 1:
+                for f in range(LANES):
+                    edge_max[j, f] = _fmax(edge_max[j, f], partial[k + 1, f] + right[q, f])
+            if mode != 0:
+                for f in range(LANES):
+                    edge_sum[j, f] += _fmax(partial[k + 1, f] + right[q, f], 0.0)
             k += stride
+            j += 1
 
     count = interior + 2 * width
     if mode != 1:
@@ -236,25 +251,25 @@ def _pool_block(tokens, table, bias, left_pad, right_pad, window, stride, j0, j1
                     prefix[i, f] = conv[i, f]
             else:
                 for f in range(LANES):
-                    prefix[i, f] = max(prefix[i - 1, f], conv[i, f])
+                    prefix[i, f] = _fmax(prefix[i - 1, f], conv[i, f])
         for i in range(n_origins - 1, -1, -1):
             if i == n_origins - 1 or (i + 1) % interior == 0:
                 for f in range(LANES):
                     suffix[i, f] = conv[i, f]
             else:
                 for f in range(LANES):
-                    suffix[i, f] = max(suffix[i + 1, f], conv[i, f])
+                    suffix[i, f] = _fmax(suffix[i + 1, f], conv[i, f])
         for j in range(n_win):
             a = j * stride
             z = a + interior - 1
             for f in range(LANES):
-                value = max(max(suffix[a, f], prefix[z, f]), edge_max[j, f])
-                out[j0 + j, 0, f] = max(value, 0.0)
+                value = _fmax(_fmax(suffix[a, f], prefix[z, f]), edge_max[j, f])
+                out[j0 + j, 0, f] = _fmax(value, 0.0)
     if mode != 0:
         cumulative = np.zeros((n_origins + 1, LANES), dtype=np.float64)
         for i in range(n_origins):
             for f in range(LANES):
-                cumulative[i + 1, f] = cumulative[i, f] + max(conv[i, f], 0.0)
+                cumulative[i + 1, f] = cumulative[i, f] + _fmax(conv[i, f], 0.0)
         slot = 1 if mode == 2 else 0
         for j in range(n_win):
             a = j * stride
@@ -264,11 +279,6 @@ def _pool_block(tokens, table, bias, left_pad, right_pad, window, stride, j0, j1
 
 
 @numba.njit(cache=True, inline="always")
-def _edge(edge_max, edge_sum, j, partial, offset, mode):
-    """Fold one edge position (pre-activation ``partial + offset``) into window j's max / sum."""
-    if mode != 1:
-        for f in range(LANES):
-            edge_max[j, f] = max(edge_max[j, f], partial[f] + offset[f])
-    if mode != 0:
-        for f in range(LANES):
-            edge_sum[j, f] += max(partial[f] + offset[f], 0.0)
+def _fmax(a, b):
+    """max of two floats as a plain select (vectorises; no NaN handling needed here)."""
+    return a if a > b else b
