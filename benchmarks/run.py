@@ -231,7 +231,7 @@ def slower_rows(result: dict) -> list[str]:
             lines.append(
                 f"- **{result.get('title', result.get('name'))} — {row.get('name', '?')}**: motifnet "
                 f"{fmt(row.get('value'))}{unit} vs reference {fmt(row.get('ref'))}{unit}: ratio {ratio:.3g} "
-                + (f"(the reference is {1 / ratio:.2f}x better)." if ratio < 0.95 else "(within timing noise).")
+                + (f"(the reference is {1 / ratio:.2f}x better)." if ratio < 0.95 else "(within noise).")
             )
     return lines
 
