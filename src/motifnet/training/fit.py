@@ -226,6 +226,54 @@ def _monitored(metrics: dict, monitor: str) -> float:
     return metrics["macro"][monitor]
 
 
+def _train_epoch(net, data: SeqData, rows: np.ndarray, epoch: int, opts: FitOptions, loss_fn, optimizer, scaler,
+                 amp_dtype, device, show: bool) -> float:
+    """One pass over ``data.tokens[rows]`` in seeded random batches; returns the mean loss.
+
+    Dropout, strand and shift draws are seeded from ``(opts.seed, epoch)``.
+
+    Raises:
+        NonFiniteLoss: the loss of a batch is NaN or infinite (before that batch's update).
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    from motifnet.training.augment import random_shift, random_strand
+
+    torch.manual_seed(epoch_seed(opts.seed, epoch, 2))
+    generator = torch.Generator(device=device).manual_seed(epoch_seed(opts.seed, epoch, 4))
+    parameters = [p for p in net.parameters() if p.requires_grad]
+    net.train()
+    total, count = torch.zeros((), device=device), 0
+    progress = tqdm(
+        batches(data, opts.batch_size, shuffle=True, seed=epoch_seed(opts.seed, epoch, 0), device=device, indices=rows),
+        total=-(-len(rows) // opts.batch_size), disable=not show, desc=f"epoch {epoch}/{opts.epochs}", leave=False,
+    )
+    with progress:
+        for step, (x, y) in enumerate(progress, start=1):
+            if "rc" in opts.augment:
+                x = random_strand(x, generator)
+            if "shift" in opts.augment:
+                x = random_shift(x, opts.max_shift, generator)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                logits = net(x)
+            loss = loss_fn(logits.float(), y)
+            if not torch.isfinite(loss):
+                raise NonFiniteLoss(f"epoch {epoch}, step {step}")
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if opts.grad_clip:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(parameters, opts.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            total += loss.detach() * len(y)
+            count += len(y)
+            if show and step % 20 == 0:
+                progress.set_postfix(loss=f"{float(total) / count:.4f}")
+    return float(total) / max(count, 1)
+
+
 def fit(
     model,
     train: SeqData,
@@ -361,56 +409,22 @@ def fit(
         if stopped_early:
             break
         started = time.perf_counter()
-        torch.manual_seed(epoch_seed(opts.seed, epoch, 2))
-        generator = torch.Generator(device=device).manual_seed(epoch_seed(opts.seed, epoch, 4))
         epoch_data = train
         if opts.negatives:
             from motifnet.negatives import with_negatives
 
             epoch_data = with_negatives(train, seed=epoch_seed(opts.seed, epoch, 1), method=opts.negatives)
         rows = distributed.shard(len(epoch_data), rank, world_size, epoch_seed(opts.seed, epoch, 5))
-        n_batches = -(-len(rows) // opts.batch_size)
-        net.train()
-        total, count = torch.zeros((), device=device), 0
-        progress = tqdm(
-            batches(epoch_data, opts.batch_size, shuffle=True, seed=epoch_seed(opts.seed, epoch, 0), device=device, indices=rows),
-            total=n_batches, disable=quiet or not is_main, desc=f"epoch {epoch}/{opts.epochs}", leave=False,
-        )
         try:
-            for step, (x, y) in enumerate(progress, start=1):
-                if "rc" in opts.augment:
-                    from motifnet.training.augment import random_strand
-
-                    x = random_strand(x, generator)
-                if "shift" in opts.augment:
-                    from motifnet.training.augment import random_shift
-
-                    x = random_shift(x, opts.max_shift, generator)
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                    logits = net(x)
-                loss = loss_fn(logits.float(), y)
-                if not torch.isfinite(loss):
-                    raise NonFiniteLoss(f"epoch {epoch}, step {step}")
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                if opts.grad_clip:
-                    scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), opts.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                total += loss.detach() * len(y)
-                count += len(y)
-                if step % 20 == 0 and not quiet and is_main:
-                    progress.set_postfix(loss=f"{float(total) / count:.4f}")
+            train_loss = _train_epoch(net, epoch_data, rows, epoch, opts, loss_fn, optimizer, scaler, amp_dtype,
+                                      device, show=not quiet and is_main)
         except NonFiniteLoss as where:
             kept = f"; the last good checkpoint (epoch {epoch - 1}) is kept in {out_dir}" if out_dir and epoch > 1 else ""
             raise MotifnetError(
                 f"the training loss became NaN or infinite at {where}{kept}; "
                 "try a smaller lr, grad_clip, or check the targets"
             ) from None
-        finally:
-            progress.close()
-        row: dict = {"epoch": epoch, "train_loss": float(total) / max(count, 1)}
+        row: dict = {"epoch": epoch, "train_loss": train_loss}
         if valid is not None:
             valid_loss, valid_metrics = _validate(model, loss_fn, valid, opts, strands, amp_dtype)
             row["valid_loss"] = valid_loss
