@@ -33,9 +33,23 @@ def _split(data):
     return {name: data.subset(select_rows(data, name)) for name in ("train", "valid", "test")}
 
 
+def _recovery_numbers(filters: dict, out: dict) -> dict:
+    """Copy the recovery numbers of a pipeline's filter summary into ``out``."""
+    for criterion in ("best", "any"):
+        score = filters.get(f"recovery_{criterion}")
+        if score:
+            out[f"filter_match_fraction_{criterion}"] = score["filter_match_fraction"]
+            out[f"filter_match_fraction_{criterion}_of_all_filters"] = score["n_matching"] / filters["n_filters"]
+            out[f"motif_recovery_fraction_{criterion}"] = score["motif_recovery_fraction"]
+            out[f"recovered_{criterion}"] = {k: len(v) for k, v in score["recovered"].items()}
+    return out
+
+
 def _train_and_interpret(data, model_name: str, params: dict, train: dict, folder: Path, preset: str | None = None,
-                         n_filter_sequences: int = 2000, n_attributions: int = 1000, method: str = "grad_x_input") -> dict:
-    """Train (or reuse the run saved in ``folder/run`` by an earlier call) and interpret."""
+                         n_filter_sequences: int = 2000, n_attributions: int = 1000, method: str = "grad_x_input",
+                         extra_thresholds: tuple = ()) -> dict:
+    """Train (or reuse the run saved in ``folder/run`` by an earlier call) and interpret; with
+    ``extra_thresholds``, filters -> Tomtom again at those activation thresholds."""
     import torch
 
     from motifnet.interpret.pipeline import Options, interpret
@@ -71,13 +85,11 @@ def _train_and_interpret(data, model_name: str, params: dict, train: dict, folde
         "n_informative": filters.get("n_informative"),
         "n_significant": filters.get("n_significant"),
     }
-    for criterion in ("best", "any"):
-        score = filters.get(f"recovery_{criterion}")
-        if score:
-            out[f"filter_match_fraction_{criterion}"] = score["filter_match_fraction"]
-            out[f"filter_match_fraction_{criterion}_of_all_filters"] = score["n_matching"] / filters["n_filters"]
-            out[f"motif_recovery_fraction_{criterion}"] = score["motif_recovery_fraction"]
-            out[f"recovered_{criterion}"] = {k: len(v) for k, v in score["recovered"].items()}
+    _recovery_numbers(filters, out)
+    for threshold in extra_thresholds:
+        options.threshold, options.attributions = threshold, False
+        variant = interpret(model, data, folder / f"interpret_threshold_{threshold:g}", options, quiet=True)["filters"]
+        out[f"activation_threshold_{threshold:g}"] = _recovery_numbers(variant, {"n_informative": variant.get("n_informative")})
     if "localization" in attributions:
         out["localization"] = {k: attributions["localization"][k] for k in ("n_sites", "hit_rate", "chance_hit_rate", "median_abs_distance")}
         out["localization_by_motif"] = attributions["localization_by_motif"]
@@ -86,20 +98,20 @@ def _train_and_interpret(data, model_name: str, params: dict, train: dict, folde
     return out
 
 
-def classroom(quick: bool, folder: Path, n_per_class: int = 2000) -> dict:
+def classroom(quick: bool, folder: Path, n_per_class: int = 2000, thresholds: tuple = ()) -> dict:
     from motifnet.simulate import simulate
 
     data = simulate("classroom", n_per_class=60 if quick else n_per_class, seed=0)
     result = _train_and_interpret(
         data, "deepbind", {"n_filters": 64, "strands": "both"},
         {"epochs": 1 if quick else 15, "batch_size": 128, "lr": 1e-3, "patience": 3},
-        folder / "classroom", n_attributions=200 if quick else 1000,
+        folder / "classroom", n_attributions=200 if quick else 1000, extra_thresholds=thresholds,
     )
     result["data"] = f"classroom, {len(data)} sequences, seed 0"
     return result
 
 
-def multilabel(quick: bool, folder: Path) -> dict:
+def multilabel(quick: bool, folder: Path, thresholds: tuple = ()) -> dict:
     from motifnet.simulate import simulate
 
     data = simulate("multilabel", n=300 if quick else 12000, seed=0)
@@ -107,7 +119,7 @@ def multilabel(quick: bool, folder: Path) -> dict:
     for k in (2, 25):
         results[f"cnn-{k}"] = _train_and_interpret(
             data, "cnn", {}, {"epochs": 1 if quick else 12, "batch_size": 100, "lr": 1e-3, "patience": 3},
-            folder / f"cnn-{k}", preset=f"cnn-{k}", n_attributions=200 if quick else 500,
+            folder / f"cnn-{k}", preset=f"cnn-{k}", n_attributions=200 if quick else 500, extra_thresholds=thresholds,
         )
     return results
 
@@ -158,13 +170,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", help="write the results JSON here")
     parser.add_argument("--keep", help="keep the run and interpretation folders here (a run found there is reused)")
     parser.add_argument("--n-per-class", type=int, default=2000, help="classroom sequences per class")
+    parser.add_argument("--extra-thresholds", default="",
+                        help="comma-separated activation thresholds to rerun filters -> Tomtom at (e.g. 0.75)")
     args = parser.parse_args(argv)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="eval_interpret."))
+    thresholds = tuple(float(t) for t in args.extra_thresholds.split(",") if t)
     results: dict = {}
     if args.part in ("classroom", "all"):
-        results["classroom"] = classroom(args.quick, folder, args.n_per_class)
+        results["classroom"] = classroom(args.quick, folder, args.n_per_class, thresholds)
     if args.part in ("multilabel", "all"):
-        results["multilabel"] = multilabel(args.quick, folder)
+        results["multilabel"] = multilabel(args.quick, folder, thresholds)
     if args.part in ("methods", "all"):
         results["methods"] = methods(args.quick, folder)
     text = json.dumps(results, indent=2, default=float)

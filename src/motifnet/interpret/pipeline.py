@@ -34,7 +34,8 @@ class Options:
     [2000]: sequences used for filter activations; n_attributions [500]: sequences explained;
     n_logos [10]; n_examples [4]: attribution logos; only_correct [True]: localize only
     correctly classified sequences; split ['test']: rows of that 'split' annotation when the data
-    have one ('all' for every row); seed [0]; batch_size [256].
+    have one ('all' for every row); seed [0]; batch_size [256]; formats [('png', 'svg')];
+    attributions [True]: False skips attributions and localization (filters and Tomtom only).
     """
 
     database: str = "JASPAR2024"
@@ -52,6 +53,7 @@ class Options:
     seed: int = 0
     batch_size: int = 256
     formats: tuple = ("png", "svg")
+    attributions: bool = True
     extra: dict = field(default_factory=dict)
 
 
@@ -140,7 +142,9 @@ def interpret(model, data, out: str | Path, options: Options | None = None, quie
     filter_rows = np.sort(rng.choice(rows, min(len(rows), opts.n_filter_sequences), replace=False))
     database = load_database(opts.database, opts.collection, opts.tax_group)  # fails early if unknown
     summary["filters"] = _filters(model, data, filter_rows, opts, out, quiet, database)
-    summary["attributions"] = _attributions(model, data, rows, opts, out, quiet, summary["filters"], task)
+    if opts.attributions:
+        summary["attributions"] = _attributions(model, data, rows, opts, out, quiet, summary["filters"], task)
+    summary["filters"].pop("_filters_by_target", None)
     write_json(out / "localization.json", summary)
     return summary
 
