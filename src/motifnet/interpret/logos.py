@@ -142,7 +142,7 @@ def attribution_figure(
         ax.axvspan(predicted[0] - 0.5, predicted[1] - 0.5, fill=False, ec="#444444", ls="--", lw=1,
                    label="predicted site")
     if site is not None or predicted is not None:
-        ax.legend(loc="upper right", fontsize=7, frameon=False)
+        ax.legend(loc="best", fontsize=7, frameon=True, framealpha=0.8)
     ax.set_xlim(-0.5, length - 0.5)
     ax.set_xlabel("position")
     return figure
