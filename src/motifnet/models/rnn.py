@@ -24,10 +24,12 @@ CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 PRESETS = {
     "classroom": {
-        "params": {"hidden": 64, "layers": 1, "bidirectional": True, "output": "max"},
+        "params": {"hidden": 32, "layers": 1, "bidirectional": True, "output": "max",
+                   "conv_filters": 64, "conv_kernel": 19, "conv_pool": 4},
         "input_length": 100,
         "n_targets": 11,
-        "doc": "bidirectional, 64 units per direction, max over positions: for 100 bp motif tasks",
+        "doc": "conv front end 64x19 + max-pool 4, then bidirectional 32 units per direction, max "
+        "over positions: for 100 bp motif tasks",
     },
 }
 
