@@ -12,7 +12,9 @@ marker ids of the steps it depends on, so:
 
 A step's work happens in a temporary folder beside its final one; the marker is written
 (atomically) when the work succeeded, and only then does the temporary folder replace the
-final one. An interrupted step leaves no marker and no half-written folder.
+final one. An interrupted step leaves no marker and no half-written folder (a temporary folder
+left by a killed process is removed when the step runs again; run one experiment per output
+folder at a time).
 """
 
 from __future__ import annotations
@@ -135,6 +137,8 @@ class StepRunner:
         start = time.perf_counter()
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
+            for stale in final.parent.glob(f".{final.name}.*.tmp"):  # left by a killed run
+                shutil.rmtree(stale, ignore_errors=True)
             work_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
         except OSError as error:
             raise MotifnetError(f"cannot write: {error.strerror or error}", path=final) from None
