@@ -38,8 +38,8 @@ from motifnet.sequence import encode, reverse_complement_tokens
 
 STRANDS = ("forward", "reverse", "both")
 METHODS = ("auto", "fast", "window")
-DEFAULT_CHUNK_SIZE = 1 << 20
-"""Bases per chunk (about 1 Mbp: tens of MB of working memory for a 16-filter DeepBind)."""
+DEFAULT_CHUNK_SIZE = 1 << 18
+"""Bases per chunk (262,144: about 60 MB of working memory for a 16-filter DeepBind, both strands)."""
 
 
 @dataclass

@@ -13,9 +13,10 @@ window ``x`` of length ``L`` as ``head(pool(relu(conv(pad(x)))))``. The padded c
 Every window must score exactly as it would alone (that is what the model saw in training), so
 the edge positions are computed for each window from its own bases, never from its neighbours:
 left edges are suffix sums of the kernel columns of each origin ``o`` (``sum_{k>=p} W_k x[o+k]``
-goes to window ``o + p``), right edges are prefix sums, both in one numba loop per chunk
-(``O(m)`` per base instead of ``O(L m)`` per window). Interior maxima use the van Herk /
-Gil-Werman sliding maximum; interior means use float64 prefix sums.
+goes to window ``o + p``), right edges are prefix sums (``O(m)`` work per base and filter
+instead of ``O(L m)`` per window). Interior maxima use the van Herk / Gil-Werman sliding
+maximum; interior means a sliding float64 sum. The numba loops run over positions (contiguous,
+vectorised by LLVM), one filter at a time, blocks of windows in parallel.
 
 :func:`conv_pool_plan` recognises such a model (else None: the caller uses the window path).
 :func:`pool_windows` returns the pooled features ``[n_windows, F]`` (max or mean) or
@@ -124,161 +125,150 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
     """
     tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
     n_filters = plan.table.shape[2]
-    n_pools = 2 if plan.pool == "maxavg" else 1
     if n_windows <= 0:
-        return np.zeros((0, n_pools * n_filters), dtype=np.float32)
+        return np.zeros((0, n_filters * (2 if plan.pool == "maxavg" else 1)), dtype=np.float32)
     if (n_windows - 1) * stride + window > len(tokens):
         raise ValueError("windows run past the end of the tokens")
-    groups = -(-n_filters // LANES)
-
-    def grouped(array: np.ndarray) -> np.ndarray:  # [..., F] -> [G, ..., LANES], zero-padded
-        padded = np.zeros(array.shape[:-1] + (groups * LANES,), dtype=np.float32)
-        padded[..., :n_filters] = array
-        padded = padded.reshape(array.shape[:-1] + (groups, LANES))
-        return np.ascontiguousarray(np.moveaxis(padded, -2, 0))
-
+    weight = np.ascontiguousarray(plan.table[:, :4, :].transpose(2, 1, 0))  # [F, 4, m]
+    left = np.ascontiguousarray((plan.left_pad + plan.bias).T)  # [F, w + 1]: padding + bias
+    right = np.ascontiguousarray((plan.right_pad + plan.bias).T)
     block = max(1, 4096 // stride)
     kernel = _pool_windows if n_windows > block else _pool_windows_serial  # no thread start-up for small jobs
-    out = kernel(
-        tokens, grouped(plan.table), grouped(plan.bias), grouped(plan.left_pad), grouped(plan.right_pad),
-        int(window), int(stride), int(n_windows), POOL_MODES[plan.pool], block,
-    )  # [G, n_windows, pools, LANES]
-    out = np.moveaxis(out, 0, 2).reshape(n_windows, n_pools, groups * LANES)[:, :, :n_filters]
-    return np.ascontiguousarray(out).reshape(n_windows, n_pools * n_filters)
-
-
-LANES = 16
-"""Filters are processed in groups of 16 (one AVX-512 register, two AVX2 ones)."""
+    return kernel(tokens, weight, np.ascontiguousarray(plan.bias), left, right, int(window), int(stride),
+                  int(n_windows), POOL_MODES[plan.pool], block)
 
 
 @numba.njit(cache=True, parallel=True)
-def _pool_windows(tokens, table, bias, left_pad, right_pad, window, stride, n_windows, mode, block):
-    groups = table.shape[0]
-    out = np.zeros((groups, n_windows, 2 if mode == 2 else 1, LANES), dtype=np.float32)
+def _pool_windows(tokens, weight, bias, left, right, window, stride, n_windows, mode, block):
+    out = np.zeros((n_windows, weight.shape[0] * (2 if mode == 2 else 1)), dtype=np.float32)
     n_blocks = (n_windows + block - 1) // block
     for b in numba.prange(n_blocks):
-        j0 = b * block
-        j1 = min(n_windows, j0 + block)
-        for g in range(groups):
-            _pool_block(tokens, table[g], bias[g], left_pad[g], right_pad[g], window, stride, j0, j1, mode, out[g])
+        _pool_block(tokens, weight, bias, left, right, window, stride, b * block, min(n_windows, (b + 1) * block),
+                    mode, out)
     return out
 
 
 @numba.njit(cache=True)
-def _pool_windows_serial(tokens, table, bias, left_pad, right_pad, window, stride, n_windows, mode, block):
-    out = np.zeros((table.shape[0], n_windows, 2 if mode == 2 else 1, LANES), dtype=np.float32)
-    for g in range(table.shape[0]):
-        _pool_block(tokens, table[g], bias[g], left_pad[g], right_pad[g], window, stride, 0, n_windows, mode, out[g])
+def _pool_windows_serial(tokens, weight, bias, left, right, window, stride, n_windows, mode, block):
+    out = np.zeros((n_windows, weight.shape[0] * (2 if mode == 2 else 1)), dtype=np.float32)
+    _pool_block(tokens, weight, bias, left, right, window, stride, 0, n_windows, mode, out)
     return out
 
 
 @numba.njit(cache=True)
-def _pool_block(tokens, table, bias, left_pad, right_pad, window, stride, j0, j1, mode, out):
-    """One block of windows ``[j0, j1)`` and one group of LANES filters (see the module doc)."""
-    m = table.shape[0]
-    width = left_pad.shape[0] - 1
+def _pool_block(tokens, weight, bias, left, right, window, stride, j0, j1, mode, out):
+    """Windows ``[j0, j1)``, all filters; loops run over positions (contiguous, vectorised)."""
+    n_filters, _, m = weight.shape
+    width = left.shape[1] - 1
     s0 = j0 * stride
     end = (j1 - 1) * stride + window  # one past the last base any window of the block reads
-    n_origins = end - m + 1 - s0  # interior convolution positions in [s0, end - m]
+    n_bases = end - s0
+    n_origins = n_bases - m + 1  # interior convolution positions s0 .. end - m
     n_win = j1 - j0
     interior = window - m + 1
-    conv = np.empty((n_origins, LANES), dtype=np.float32)
-    edge_max = np.full((n_win, LANES), -np.inf, dtype=np.float32)
-    edge_sum = np.zeros((n_win, LANES), dtype=np.float32)
-    partial = np.zeros((m + 1, LANES), dtype=np.float32)  # row m stays 0
-    left = left_pad + bias  # [w + 1, LANES]: padding and bias of each left-edge position
-    right = right_pad + bias
-
-    # Left edges and the full convolution: suffix sums of kernel columns per origin o;
-    # partial[k] = sum_{k' >= k} table[k', x[o + k']] is window (o + k)'s left-edge position
-    # with k padding columns; partial[0] is the convolution at o.
-    for o in range(s0 - width, end - m + 1):
-        k_low = max(0, s0 - o)
-        for k in range(m - 1, k_low - 1, -1):
-            t = tokens[o + k]
-            for f in range(LANES):
-                partial[k, f] = partial[k + 1, f] + table[k, t, f]
-        if o >= s0:
-            for f in range(LANES):
-                conv[o - s0, f] = partial[0, f] + bias[f]
-        # windows s = o + k (1 <= k <= width) of this block: s - s0 multiple of stride, s + window <= end
-        k = max(1, k_low)
-        k += (stride - (o + k - s0) % stride) % stride
-        k_top = min(width, end - window - o)
-        j = (o + k - s0) // stride
-        while k <= k_top:
-            if mode != 1:
-                for f in range(LANES):
-                    edge_max[j, f] = _fmax(edge_max[j, f], partial[k, f] + left[k, f])
-            if mode != 0:
-                for f in range(LANES):
-                    edge_sum[j, f] += _fmax(partial[k, f] + left[k, f], 0.0)
-            k += stride
-            j += 1
-
-    for f in range(LANES):
-        partial[0, f] = 0.0
-    # Right edges: prefix sums per origin r; partial[k + 1] = sum_{k' <= k} table[k', x[r + k']]
-    # is the right-edge position with q = m - 1 - k padding columns of window s = r - window + 1 + k.
-    for r in range(s0 + window - m + 1, end - m + width + 1):
-        k_high = min(m - 2, end - 1 - r)
-        for k in range(0, k_high + 1):
-            t = tokens[r + k]
-            for f in range(LANES):
-                partial[k + 1, f] = partial[k, f] + table[k, t, f]
-        k = max(m - 1 - width, s0 - (r - window + 1))
-        k += (stride - (r - window + 1 + k - s0) % stride) % stride
-        j = (r - window + 1 + k - s0) // stride
-        while k <= k_high:
-            q = m - 1 - k
-            if mode != 1:
-                for f in range(LANES):
-                    edge_max[j, f] = _fmax(edge_max[j, f], partial[k + 1, f] + right[q, f])
-            if mode != 0:
-                for f in range(LANES):
-                    edge_sum[j, f] += _fmax(partial[k + 1, f] + right[q, f], 0.0)
-            k += stride
-            j += 1
-
     count = interior + 2 * width
-    if mode != 1:
-        # van Herk / Gil-Werman sliding maximum over `interior` positions.
-        prefix = np.empty((n_origins, LANES), dtype=np.float32)
-        suffix = np.empty((n_origins, LANES), dtype=np.float32)
+    # one-hot of the block's bases with `width` zero columns on each side (bases outside the
+    # block only ever reach values that no window of the block reads)
+    hot = np.zeros((4, n_bases + 2 * width), dtype=np.float32)
+    for i in range(n_bases):
+        t = tokens[s0 + i]
+        if t < 4:
+            hot[t, width + i] = 1.0
+    n_left = n_origins + width  # origins s0 - width .. end - m
+    n_right = (n_win - 1) * stride + width  # origins s0 + window - m + 1 .. end - m + width
+    acc = np.empty(max(n_left, n_right), dtype=np.float32)
+    conv = np.empty(n_origins, dtype=np.float32)
+    edge_max = np.empty(n_win, dtype=np.float32)
+    edge_sum = np.empty(n_win, dtype=np.float32)
+    running = np.empty(n_origins, dtype=np.float32)
+    for f in range(n_filters):
+        edge_max[:] = -np.inf
+        edge_sum[:] = 0.0
+        # Left edges and the convolution: suffix sums over kernel columns k = m-1 .. 0 for each
+        # origin o' (= o - s0 + width); after column k, acc[o'] is window (o + k)'s left-edge
+        # position with k padding columns.
+        acc[:n_left] = 0.0
+        for k in range(m - 1, -1, -1):
+            w0, w1, w2, w3 = weight[f, 0, k], weight[f, 1, k], weight[f, 2, k], weight[f, 3, k]
+            _accumulate(acc, hot, k, n_left, w0, w1, w2, w3)
+            if 1 <= k <= width:
+                _fold(acc, width - k, stride, left[f, k], edge_max, edge_sum, mode)
         for i in range(n_origins):
-            if i % interior == 0:
-                for f in range(LANES):
-                    prefix[i, f] = conv[i, f]
-            else:
-                for f in range(LANES):
-                    prefix[i, f] = _fmax(prefix[i - 1, f], conv[i, f])
-        for i in range(n_origins - 1, -1, -1):
-            if i == n_origins - 1 or (i + 1) % interior == 0:
-                for f in range(LANES):
-                    suffix[i, f] = conv[i, f]
-            else:
-                for f in range(LANES):
-                    suffix[i, f] = _fmax(suffix[i + 1, f], conv[i, f])
-        for j in range(n_win):
-            a = j * stride
-            z = a + interior - 1
-            for f in range(LANES):
-                value = _fmax(_fmax(suffix[a, f], prefix[z, f]), edge_max[j, f])
-                out[j0 + j, 0, f] = _fmax(value, 0.0)
-    if mode != 0:
-        cumulative = np.zeros((n_origins + 1, LANES), dtype=np.float64)
-        for i in range(n_origins):
-            for f in range(LANES):
-                cumulative[i + 1, f] = cumulative[i, f] + _fmax(conv[i, f], 0.0)
-        slot = 1 if mode == 2 else 0
-        for j in range(n_win):
-            a = j * stride
-            for f in range(LANES):
-                total = cumulative[a + interior, f] - cumulative[a, f] + edge_sum[j, f]
-                out[j0 + j, slot, f] = total / count
+            conv[i] = acc[i + width] + bias[f]
+        # Right edges: prefix sums over k = 0 .. m-2 per origin r' (= r - (s0 + window - m + 1));
+        # after column k, acc[r'] is the right-edge position with q = m-1-k padding columns of
+        # window s0 + r' + 1 - q.
+        acc[:n_right] = 0.0
+        offset = width + window - m + 1
+        for k in range(0, m - 1):
+            w0, w1, w2, w3 = weight[f, 0, k], weight[f, 1, k], weight[f, 2, k], weight[f, 3, k]
+            _accumulate(acc, hot, offset + k, n_right, w0, w1, w2, w3)
+            q = m - 1 - k
+            if q <= width:
+                _fold(acc, q - 1, stride, right[f, q], edge_max, edge_sum, mode)
+        if mode != 1:
+            _sliding_max(conv, interior, running)
+            for j in range(n_win):
+                value = running[j * stride]
+                if edge_max[j] > value:
+                    value = edge_max[j]
+                out[j0 + j, f] = value if value > 0.0 else 0.0
+        if mode != 0:
+            slot = n_filters + f if mode == 2 else f
+            total = 0.0
+            for i in range(interior):
+                total += conv[i] if conv[i] > 0.0 else 0.0
+            for j in range(n_win):
+                a = j * stride
+                if j > 0:  # slide the window sum from the previous window (float64)
+                    for i in range(a - stride, a):
+                        total -= conv[i] if conv[i] > 0.0 else 0.0
+                    for i in range(a - stride + interior, a + interior):
+                        total += conv[i] if conv[i] > 0.0 else 0.0
+                out[j0 + j, slot] = (total + edge_sum[j]) / count
 
 
 @numba.njit(cache=True, inline="always")
-def _fmax(a, b):
-    """max of two floats as a plain select (vectorises; no NaN handling needed here)."""
-    return a if a > b else b
+def _accumulate(acc, hot, shift, n, w0, w1, w2, w3):
+    """acc[:n] += sum_c w_c * hot[c, shift : shift + n] (one kernel column at every origin)."""
+    a = acc[:n]
+    h0, h1, h2, h3 = hot[0, shift : shift + n], hot[1, shift : shift + n], hot[2, shift : shift + n], hot[3, shift : shift + n]
+    for o in range(n):
+        a[o] += w0 * h0[o] + w1 * h1[o] + w2 * h2[o] + w3 * h3[o]
+
+
+@numba.njit(cache=True, inline="always")
+def _fold(acc, shift, stride, pad, edge_max, edge_sum, mode):
+    """Fold the edge values ``acc[shift + j * stride] + pad`` into window j's max and sum."""
+    n = len(edge_max)
+    if stride == 1:
+        values = acc[shift : shift + n]
+    else:
+        values = acc[shift : shift + (n - 1) * stride + 1 : stride]
+    if mode != 1:
+        for j in range(n):
+            value = values[j] + pad
+            edge_max[j] = value if value > edge_max[j] else edge_max[j]
+    if mode != 0:
+        for j in range(n):
+            value = values[j] + pad
+            edge_sum[j] += value if value > 0.0 else 0.0
+
+
+@numba.njit(cache=True)
+def _sliding_max(values, size, result):
+    """result[i] = max(values[i : i + size]) for i <= len - size (van Herk / Gil-Werman)."""
+    n = len(values)
+    prefix = np.empty(n, dtype=np.float32)
+    suffix = np.empty(n, dtype=np.float32)
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        prefix[start] = values[start]
+        for i in range(start + 1, stop):
+            prefix[i] = values[i] if values[i] > prefix[i - 1] else prefix[i - 1]
+        suffix[stop - 1] = values[stop - 1]
+        for i in range(stop - 2, start - 1, -1):
+            suffix[i] = values[i] if values[i] > suffix[i + 1] else suffix[i + 1]
+    for i in range(n - size + 1):
+        a, b = suffix[i], prefix[i + size - 1]
+        result[i] = a if a > b else b

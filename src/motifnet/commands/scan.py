@@ -31,7 +31,7 @@ def register(subparsers) -> None:
     parser.add_argument("--method", choices=["auto", "fast", "window"], default="auto",
                         help="auto: the exact conv/pool fast path when the model allows it (CPU)")
     parser.add_argument("--pvalue", type=float, default=1e-4, help="--motif: FIMO p-value threshold (default 1e-4)")
-    parser.add_argument("--chunk-size", type=int, default=1 << 20, help="bases per chunk (memory bound)")
+    parser.add_argument("--chunk-size", type=int, default=1 << 18, help="bases per chunk (memory bound; default 262144)")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--weights", choices=["best", "last"], default="best")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
