@@ -149,7 +149,7 @@ def test_parameter_formulas_match_pytorch_modules():
 
 
 def test_recurrent_layers_see_the_whole_input():
-    model = build("danq", 11, 100, preset="classroom")
+    model = build("danq", 11, 100, n_filters=8, filter_length=19, pool_size=10, lstm_hidden=4, dense=8)
     rows = {row["layer"]: row for row in describe(model, 100)}
     assert rows["pool"]["receptive_field"] == 19 + (10 - 1) and rows["pool"]["jump"] == 10
     assert not rows["pool"]["whole_input"]

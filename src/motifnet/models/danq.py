@@ -27,13 +27,13 @@ PRESETS = {
     },
     "classroom": {
         "params": {
-            "n_filters": 96, "filter_length": 19, "pool_size": 10, "conv_dropout": 0.0,
-            "lstm_hidden": 48, "lstm_dropout": 0.0, "dense": 64, "lstm_output": "max", "batch_norm": True,
+            "n_filters": 96, "filter_length": 19, "pool_size": 10, "conv_dropout": 0.1,
+            "lstm_hidden": 48, "lstm_dropout": 0.3, "dense": 64, "lstm_output": "max", "batch_norm": False,
         },
         "input_length": 100,
         "n_targets": 11,
-        "doc": "small DanQ for the 100 bp 11-class classroom set: 96x19 conv + batch norm, pool 10, "
-        "BiLSTM 48, max over positions, dense 64",
+        "doc": "small DanQ for the 100 bp 11-class classroom set: conv 96x19, max-pool 10, BiLSTM 48, "
+        "max over positions, dense 64",
     },
 }
 
