@@ -344,15 +344,16 @@ def scan_records(
         raise MotifnetError(f"every record is shorter than the {window} bp window: {lengths}")
 
 
-def probabilities(logits: np.ndarray, task: str) -> np.ndarray:
-    """Model outputs as scores: sigmoid (binary, multilabel), softmax (multiclass), identity (regression)."""
-    logits = np.asarray(logits, dtype=np.float32)
-    if task in ("binary", "multilabel"):
-        return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
-    if task == "multiclass":
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
-    return logits
+def probabilities(logits: np.ndarray, task: str, regression_loss: str = "mse") -> np.ndarray:
+    """Model outputs as scores, float32 ``[n, T]``: sigmoid (binary, multilabel), softmax
+    (multiclass), identity or exp (regression with MSE / Poisson), via
+    :func:`motifnet.training.losses.activate`."""
+    import torch
+
+    from motifnet.training.losses import activate
+
+    logits = torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))
+    return activate(task, logits, regression_loss).numpy()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -145,11 +145,12 @@ def score_variants(
 
 
 def write_variants_tsv(
-    path: str | os.PathLike, results: Sequence[VariantScore], target_names: Sequence[str], task: str
+    path: str | os.PathLike, results: Sequence[VariantScore], target_names: Sequence[str], task: str,
+    regression_loss: str = "mse",
 ) -> Path:
     """Write one row per allele, atomically: chrom, pos, id, ref, alt, status, detail,
     window_start, then ``ref_<target>``, ``alt_<target>``, ``delta_<target>`` (alt - ref) per
-    target, as probabilities (sigmoid/softmax by ``task``; raw values for regression).
+    target, as probabilities (:func:`motifnet.scan.probabilities` by ``task``).
     Scores are empty when the status is not 'ok'."""
     from motifnet.scan import probabilities
 
@@ -163,8 +164,8 @@ def write_variants_tsv(
             row = [rec.chrom, str(rec.pos), rec.id, rec.ref, result.alt, result.status, result.detail,
                    str(result.window_start)]
             if result.ref_logits is not None:
-                ref = probabilities(result.ref_logits[None], task)[0]
-                alt = probabilities(result.alt_logits[None], task)[0]
+                ref = probabilities(result.ref_logits[None], task, regression_loss)[0]
+                alt = probabilities(result.alt_logits[None], task, regression_loss)[0]
                 for a, b in zip(ref, alt):
                     row += [f"{a:.6g}", f"{b:.6g}", f"{b - a:.6g}"]
             else:

@@ -62,6 +62,7 @@ def _model(args: argparse.Namespace) -> int:
     target = target_index(trained.target_names, args.target)
     target_name = trained.target_names[target]
     strands = args.strands or default_strands(trained.alphabet)
+    regression_loss = (trained.config.get("training") or {}).get("regression_loss", "mse")
     summary = ScanSummary()
     caller = PeakCaller(args.threshold, window) if args.peaks else None
     peaks = []
@@ -73,7 +74,7 @@ def _model(args: argparse.Namespace) -> int:
         handle.write(f'track type=bedGraph name="{target_name}" description="motifnet scan {args.run} '
                      f'window={window} stride={args.stride} strands={strands}"\n')
         for chunk in chunks:
-            scores = probabilities(chunk.logits, trained.task)[:, target]
+            scores = probabilities(chunk.logits, trained.task, regression_loss)[:, target]
             handle.write(bedgraph_lines(chunk.record, chunk.starts, scores, window, args.stride))
             if caller is not None:
                 peaks += caller.add(chunk.record, chunk.starts, scores, chunk.strand[:, target])

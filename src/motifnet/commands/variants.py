@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         raise MotifnetError("no variant records", path=args.vcf)
     results = score_variants(trained.model, iter_fasta(args.fasta), records, window, args.strands,
                              trained.alphabet, args.batch_size)
-    write_variants_tsv(args.out, results, trained.target_names, trained.task)
+    regression_loss = (trained.config.get("training") or {}).get("regression_loss", "mse")
+    write_variants_tsv(args.out, results, trained.target_names, trained.task, regression_loss)
     counts = Counter(result.status for result in results)
     problems = [result for result in results if result.status != "ok"]
     for result in problems[:20]:
