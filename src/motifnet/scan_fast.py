@@ -241,10 +241,15 @@ def _accumulate(acc, hot, shift, n, w0, w1, w2, w3):
 def _fold(acc, shift, stride, pad, edge_max, edge_sum, mode):
     """Fold the edge values ``acc[shift + j * stride] + pad`` into window j's max and sum."""
     n = len(edge_max)
-    if stride == 1:
-        values = acc[shift : shift + n]
+    if stride == 1:  # contiguous: vectorised
+        _fold_values(acc[shift : shift + n], pad, edge_max, edge_sum, mode)
     else:
-        values = acc[shift : shift + (n - 1) * stride + 1 : stride]
+        _fold_values(acc[shift : shift + (n - 1) * stride + 1 : stride], pad, edge_max, edge_sum, mode)
+
+
+@numba.njit(cache=True, inline="always")
+def _fold_values(values, pad, edge_max, edge_sum, mode):
+    n = len(edge_max)
     if mode != 1:
         for j in range(n):
             value = values[j] + pad
