@@ -4,7 +4,7 @@ For each experiment in ../shared/data/deepbind_encode: train on the AC file (pea
 dinucleotide-shuffled negatives, fresh every epoch) and test on the B file (500 peaks, 500
 shuffled peaks). One fixed recipe for all ten (no per-experiment tuning): DeepBind preset
 ``encode`` (128 detectors x 24, 0.25 padding, max+average pooling, hidden 32, dropout 0.5), Adam
-1e-3, batch 128, each sequence on a random strand every time it is seen (``augment=rc``), early
+3e-3, batch 128, each sequence on a random strand every time it is seen (``augment=rc``), early
 stopping on a seeded 10% validation split (patience 5), at most ``--max-seconds`` of training per
 experiment; the test score of a sequence is the mean of its two strands' probabilities.
 
@@ -37,7 +37,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 RECIPE = {
     "model": "deepbind",
     "preset": "encode",
-    "training": {"epochs": 40, "batch_size": 128, "lr": 1e-3, "augment": ["rc"], "negatives": "dinuc-shuffle",
+    "training": {"epochs": 40, "batch_size": 128, "lr": 3e-3, "augment": ["rc"], "negatives": "dinuc-shuffle",
                  "patience": 5, "valid_fraction": 0.1, "seed": 0, "device": "cpu"},
     "test_strands": "both",
 }
