@@ -250,7 +250,8 @@ def scan_tokens(
     if method != "window":
         plan = conv_pool_plan(setup.core, window) if fast_path_available(model, window, device) else None
         if plan is None and method == "fast":
-            raise MotifnetError("the fast path needs a DeepBind-like model (conv + global pooling) on CPU")
+            raise MotifnetError("the fast path needs a DeepBind-like model (one conv + global pooling) on the CPU "
+                                "and a window at least as long as its filters; use method auto or window")
     tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
     total = window_count(len(tokens), window, stride)
     per_chunk = max(1, (max(chunk_size, window) - window) // stride + 1)
