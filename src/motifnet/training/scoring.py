@@ -1,0 +1,42 @@
+"""What ``motifnet evaluate`` and ``motifnet predict`` share: their run/data options and scoring a
+data file with a run folder."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_scoring_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
+    """--run, --data, --strands, --weights, --batch-size, --device, --quiet."""
+    parser.add_argument("--run", required=True, help="run folder written by `motifnet train`")
+    parser.add_argument("--data", required=True, help=data_help)
+    parser.add_argument("--strands", choices=["auto", "forward", "both"], default="auto",
+                        help="auto: both strands when the run trained with reverse-complement augmentation")
+    parser.add_argument("--weights", choices=["best", "last"], default="best")
+    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--quiet", action="store_true")
+
+
+def score_data(args: argparse.Namespace, labelled: bool):
+    """Load ``args.run`` and ``args.data`` and predict; returns ``(run, data, scores, strands)``.
+
+    Raises:
+        MotifnetError: an unreadable run or data file, or data the run cannot score (a different
+            alphabet; with ``labelled``, a different task or targets too).
+    """
+    from motifnet.errors import MotifnetError
+    from motifnet.io import read_data
+    from motifnet.runs import check_compatible, default_strands, load_run
+    from motifnet.training.predict import predict
+
+    trained = load_run(args.run, device=args.device, weights=args.weights)
+    data = read_data(args.data)
+    if labelled:
+        check_compatible(trained, data, args.data)
+    elif data.alphabet != trained.alphabet:
+        raise MotifnetError(f"the run was trained on {trained.alphabet}, the data are {data.alphabet}", path=args.data)
+    strands = default_strands(trained.config) if args.strands == "auto" else args.strands
+    scores = predict(trained.model, data.tokens, batch_size=args.batch_size, strands=strands, task=trained.task,
+                     regression_loss=trained.config.get("training", {}).get("regression_loss", "mse"), quiet=args.quiet)
+    return trained, data, scores, strands
