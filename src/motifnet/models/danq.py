@@ -45,8 +45,8 @@ class DanQ(nn.Module):
     Dropout(conv_dropout) -> BiLSTM(lstm_hidden per direction, batch-first over the
     ``L' = (L - filter_length + 1) // pool_size`` positions) -> Dropout(lstm_dropout) -> flatten
     ``[B, L' * 2 * lstm_hidden]`` -> Linear(dense) -> ReLU -> Linear(n_targets).
-    ``lstm_output="max"`` or ``"mean"`` replaces the flatten by a max or mean over positions
-    (``[B, 2 * lstm_hidden]``): position-invariant, and much quicker to train when motif
+    ``lstm_output="max"``, ``"mean"`` or ``"maxavg"`` replaces the flatten by a max, a mean, or both
+    concatenated, over positions (``[B, 2 * lstm_hidden]``, ``maxavg``: ``[B, 4 * lstm_hidden]``): position-invariant, and much quicker to train when motif
     positions are random (the classroom preset uses "max"). ``batch_norm=True`` adds BatchNorm
     between the convolution and its ReLU (not in the paper; speeds up training of small models).
 
@@ -69,7 +69,7 @@ class DanQ(nn.Module):
         batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        check_choice("lstm_output", lstm_output, ("flatten", "max", "mean"))
+        check_choice("lstm_output", lstm_output, ("flatten", "max", "mean", "maxavg"))
         length = conv_length(input_length, filter_length) // pool_size
         check_positive_length("danq", length, input_length)
         self.conv = nn.Conv1d(4, n_filters, filter_length)
@@ -80,7 +80,7 @@ class DanQ(nn.Module):
         self.lstm = nn.LSTM(n_filters, lstm_hidden, batch_first=True, bidirectional=True)
         self.lstm_dropout = nn.Dropout(lstm_dropout)
         self.summary = nn.Flatten() if lstm_output == "flatten" else GlobalPool(lstm_output)
-        width = (length if lstm_output == "flatten" else 1) * 2 * lstm_hidden
+        width = {"flatten": length, "maxavg": 2}.get(lstm_output, 1) * 2 * lstm_hidden
         self.head = dense_head(width, [dense] if dense else [], n_targets)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
