@@ -129,36 +129,49 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
         return np.zeros((0, n_filters * (2 if plan.pool == "maxavg" else 1)), dtype=np.float32)
     if (n_windows - 1) * stride + window > len(tokens):
         raise ValueError("windows run past the end of the tokens")
-    weight = np.ascontiguousarray(plan.table[:, :4, :].transpose(2, 1, 0))  # [F, 4, m]
-    left = np.ascontiguousarray((plan.left_pad + plan.bias).T)  # [F, w + 1]: padding + bias
-    right = np.ascontiguousarray((plan.right_pad + plan.bias).T)
+    padded = -(-n_filters // GROUP) * GROUP  # filters run GROUP at a time; padding filters are zero
+
+    def filters_first(array: np.ndarray) -> np.ndarray:  # [..., F] -> [padded, ...]
+        moved = np.moveaxis(np.asarray(array, dtype=np.float32), -1, 0)
+        out = np.zeros((padded,) + moved.shape[1:], dtype=np.float32)
+        out[:n_filters] = moved
+        return out
+
+    weight = filters_first(plan.table[:, :4, :].transpose(1, 0, 2))  # [F', 4, m]
+    left = filters_first(plan.left_pad + plan.bias)  # [F', w + 1]: padding + bias
+    right = filters_first(plan.right_pad + plan.bias)
+    bias = filters_first(plan.bias)
     block = max(1, 4096 // stride)
     kernel = _pool_windows if n_windows > block else _pool_windows_serial  # no thread start-up for small jobs
-    return kernel(tokens, weight, np.ascontiguousarray(plan.bias), left, right, int(window), int(stride),
-                  int(n_windows), POOL_MODES[plan.pool], block)
+    return kernel(tokens, weight, bias, left, right, int(window), int(stride), int(n_windows),
+                  POOL_MODES[plan.pool], block, n_filters)
+
+
+GROUP = 4
+"""Filters accumulated together (the one-hot rows are loaded once for all of them)."""
 
 
 @numba.njit(cache=True, parallel=True)
-def _pool_windows(tokens, weight, bias, left, right, window, stride, n_windows, mode, block):
-    out = np.zeros((n_windows, weight.shape[0] * (2 if mode == 2 else 1)), dtype=np.float32)
+def _pool_windows(tokens, weight, bias, left, right, window, stride, n_windows, mode, block, n_filters):
+    out = np.zeros((n_windows, n_filters * (2 if mode == 2 else 1)), dtype=np.float32)
     n_blocks = (n_windows + block - 1) // block
     for b in numba.prange(n_blocks):
         _pool_block(tokens, weight, bias, left, right, window, stride, b * block, min(n_windows, (b + 1) * block),
-                    mode, out)
+                    mode, out, n_filters)
     return out
 
 
 @numba.njit(cache=True)
-def _pool_windows_serial(tokens, weight, bias, left, right, window, stride, n_windows, mode, block):
-    out = np.zeros((n_windows, weight.shape[0] * (2 if mode == 2 else 1)), dtype=np.float32)
-    _pool_block(tokens, weight, bias, left, right, window, stride, 0, n_windows, mode, out)
+def _pool_windows_serial(tokens, weight, bias, left, right, window, stride, n_windows, mode, block, n_filters):
+    out = np.zeros((n_windows, n_filters * (2 if mode == 2 else 1)), dtype=np.float32)
+    _pool_block(tokens, weight, bias, left, right, window, stride, 0, n_windows, mode, out, n_filters)
     return out
 
 
 @numba.njit(cache=True)
-def _pool_block(tokens, weight, bias, left, right, window, stride, j0, j1, mode, out):
+def _pool_block(tokens, weight, bias, left, right, window, stride, j0, j1, mode, out, n_filters):
     """Windows ``[j0, j1)``, all filters; loops run over positions (contiguous, vectorised)."""
-    n_filters, _, m = weight.shape
+    m = weight.shape[2]
     width = left.shape[1] - 1
     s0 = j0 * stride
     end = (j1 - 1) * stride + window  # one past the last base any window of the block reads
@@ -176,65 +189,102 @@ def _pool_block(tokens, weight, bias, left, right, window, stride, j0, j1, mode,
             hot[t, width + i] = 1.0
     n_left = n_origins + width  # origins s0 - width .. end - m
     n_right = (n_win - 1) * stride + width  # origins s0 + window - m + 1 .. end - m + width
-    acc = np.empty(max(n_left, n_right), dtype=np.float32)
+    acc = np.empty((GROUP, max(n_left, n_right)), dtype=np.float32)
     conv = np.empty(n_origins, dtype=np.float32)
-    edge_max = np.empty(n_win, dtype=np.float32)
-    edge_sum = np.empty(n_win, dtype=np.float32)
+    edge_max = np.empty((GROUP, n_win), dtype=np.float32)
+    edge_sum = np.empty((GROUP, n_win), dtype=np.float32)
     running = np.empty(n_origins, dtype=np.float32)
-    for f in range(n_filters):
-        edge_max[:] = -np.inf
-        edge_sum[:] = 0.0
+    offset = width + window - m + 1
+    for f0 in range(0, weight.shape[0], GROUP):
+        edge_max[:, :] = -np.inf
+        edge_sum[:, :] = 0.0
         # Left edges and the convolution: suffix sums over kernel columns k = m-1 .. 0 for each
-        # origin o' (= o - s0 + width); after column k, acc[o'] is window (o + k)'s left-edge
-        # position with k padding columns.
-        acc[:n_left] = 0.0
+        # origin o' (= o - s0 + width); after column k, acc[g, o'] is window (o + k)'s left-edge
+        # position with k padding columns for filter f0 + g.
+        acc[:, :n_left] = 0.0
         for k in range(m - 1, -1, -1):
-            w0, w1, w2, w3 = weight[f, 0, k], weight[f, 1, k], weight[f, 2, k], weight[f, 3, k]
-            _accumulate(acc, hot, k, n_left, w0, w1, w2, w3)
+            _accumulate(acc, hot, k, n_left, weight, f0, k)
             if 1 <= k <= width:
-                _fold(acc, width - k, stride, left[f, k], edge_max, edge_sum, mode)
-        for i in range(n_origins):
-            conv[i] = acc[i + width] + bias[f]
+                for g in range(GROUP):
+                    _fold(acc[g], width - k, stride, left[f0 + g, k], edge_max[g], edge_sum[g], mode)
+        for g in range(GROUP):
+            f = f0 + g
+            if f >= n_filters:
+                break
+            for i in range(n_origins):
+                conv[i] = acc[g, i + width] + bias[f]
+            _interior(conv, interior, stride, n_win, running, mode, edge_max[g], j0, f, n_filters, out)
         # Right edges: prefix sums over k = 0 .. m-2 per origin r' (= r - (s0 + window - m + 1));
-        # after column k, acc[r'] is the right-edge position with q = m-1-k padding columns of
+        # after column k, acc[g, r'] is the right-edge position with q = m-1-k padding columns of
         # window s0 + r' + 1 - q.
-        acc[:n_right] = 0.0
-        offset = width + window - m + 1
+        acc[:, :n_right] = 0.0
         for k in range(0, m - 1):
-            w0, w1, w2, w3 = weight[f, 0, k], weight[f, 1, k], weight[f, 2, k], weight[f, 3, k]
-            _accumulate(acc, hot, offset + k, n_right, w0, w1, w2, w3)
+            _accumulate(acc, hot, offset + k, n_right, weight, f0, k)
             q = m - 1 - k
             if q <= width:
-                _fold(acc, q - 1, stride, right[f, q], edge_max, edge_sum, mode)
-        if mode != 1:
-            _sliding_max(conv, interior, running)
-            for j in range(n_win):
-                value = running[j * stride]
-                if edge_max[j] > value:
-                    value = edge_max[j]
-                out[j0 + j, f] = value if value > 0.0 else 0.0
-        if mode != 0:
-            slot = n_filters + f if mode == 2 else f
-            total = 0.0
-            for i in range(interior):
-                total += conv[i] if conv[i] > 0.0 else 0.0
-            for j in range(n_win):
-                a = j * stride
-                if j > 0:  # slide the window sum from the previous window (float64)
-                    for i in range(a - stride, a):
-                        total -= conv[i] if conv[i] > 0.0 else 0.0
-                    for i in range(a - stride + interior, a + interior):
-                        total += conv[i] if conv[i] > 0.0 else 0.0
-                out[j0 + j, slot] = (total + edge_sum[j]) / count
+                for g in range(GROUP):
+                    _fold(acc[g], q - 1, stride, right[f0 + g, q], edge_max[g], edge_sum[g], mode)
+        for g in range(GROUP):
+            f = f0 + g
+            if f >= n_filters:
+                break
+            _finish(out, j0, f, n_filters, n_win, edge_max[g], edge_sum[g], count, mode)
+
+
+@numba.njit(cache=True)
+def _interior(conv, interior, stride, n_win, running, mode, edge_max, j0, f, n_filters, out):
+    """Interior pooling of one filter: the max goes into ``out[:, f]`` (edges folded in later by
+    :func:`_finish`), the sum of ReLU values into ``out[:, F + f]`` / ``out[:, f]`` (mean mode)."""
+    if mode != 1:
+        _sliding_max(conv, interior, running)
+        for j in range(n_win):
+            out[j0 + j, f] = running[j * stride]
+    if mode != 0:
+        slot = n_filters + f if mode == 2 else f
+        total = 0.0
+        for i in range(interior):
+            total += conv[i] if conv[i] > 0.0 else 0.0
+        for j in range(n_win):
+            a = j * stride
+            if j > 0:  # slide the window sum from the previous window (float64)
+                for i in range(a - stride, a):
+                    total -= conv[i] if conv[i] > 0.0 else 0.0
+                for i in range(a - stride + interior, a + interior):
+                    total += conv[i] if conv[i] > 0.0 else 0.0
+            out[j0 + j, slot] = total
+
+
+@numba.njit(cache=True)
+def _finish(out, j0, f, n_filters, n_win, edge_max, edge_sum, count, mode):
+    """Fold one filter's edge max / sum into its interior values; ReLU of the max, sum -> mean."""
+    if mode != 1:
+        for j in range(n_win):
+            value = out[j0 + j, f]
+            if edge_max[j] > value:
+                value = edge_max[j]
+            out[j0 + j, f] = value if value > 0.0 else 0.0
+    if mode != 0:
+        slot = n_filters + f if mode == 2 else f
+        for j in range(n_win):
+            out[j0 + j, slot] = (out[j0 + j, slot] + edge_sum[j]) / count
 
 
 @numba.njit(cache=True, inline="always")
-def _accumulate(acc, hot, shift, n, w0, w1, w2, w3):
-    """acc[:n] += sum_c w_c * hot[c, shift : shift + n] (one kernel column at every origin)."""
-    a = acc[:n]
+def _accumulate(acc, hot, shift, n, weight, f0, k):
+    """acc[g, :n] += sum_c weight[f0 + g, c, k] * hot[c, shift : shift + n] for g < GROUP (4):
+    one kernel column of four filters at every origin, each one-hot value loaded once."""
+    a0, a1, a2, a3 = acc[0, :n], acc[1, :n], acc[2, :n], acc[3, :n]
     h0, h1, h2, h3 = hot[0, shift : shift + n], hot[1, shift : shift + n], hot[2, shift : shift + n], hot[3, shift : shift + n]
+    w00, w01, w02, w03 = weight[f0, 0, k], weight[f0, 1, k], weight[f0, 2, k], weight[f0, 3, k]
+    w10, w11, w12, w13 = weight[f0 + 1, 0, k], weight[f0 + 1, 1, k], weight[f0 + 1, 2, k], weight[f0 + 1, 3, k]
+    w20, w21, w22, w23 = weight[f0 + 2, 0, k], weight[f0 + 2, 1, k], weight[f0 + 2, 2, k], weight[f0 + 2, 3, k]
+    w30, w31, w32, w33 = weight[f0 + 3, 0, k], weight[f0 + 3, 1, k], weight[f0 + 3, 2, k], weight[f0 + 3, 3, k]
     for o in range(n):
-        a[o] += w0 * h0[o] + w1 * h1[o] + w2 * h2[o] + w3 * h3[o]
+        x0, x1, x2, x3 = h0[o], h1[o], h2[o], h3[o]
+        a0[o] += w00 * x0 + w01 * x1 + w02 * x2 + w03 * x3
+        a1[o] += w10 * x0 + w11 * x1 + w12 * x2 + w13 * x3
+        a2[o] += w20 * x0 + w21 * x1 + w22 * x2 + w23 * x3
+        a3[o] += w30 * x0 + w31 * x1 + w32 * x2 + w33 * x3
 
 
 @numba.njit(cache=True, inline="always")
