@@ -111,14 +111,14 @@ def classroom(quick: bool, folder: Path, n_per_class: int = 2000, thresholds: tu
     return result
 
 
-def multilabel(quick: bool, folder: Path, thresholds: tuple = ()) -> dict:
+def multilabel(quick: bool, folder: Path, thresholds: tuple = (), n: int = 12000, epochs: int = 12) -> dict:
     from motifnet.simulate import simulate
 
-    data = simulate("multilabel", n=300 if quick else 12000, seed=0)
+    data = simulate("multilabel", n=300 if quick else n, seed=0)
     results = {"data": f"multilabel, {len(data)} sequences, seed 0"}
     for k in (2, 25):
         results[f"cnn-{k}"] = _train_and_interpret(
-            data, "cnn", {}, {"epochs": 1 if quick else 12, "batch_size": 100, "lr": 1e-3, "patience": 3},
+            data, "cnn", {}, {"epochs": 1 if quick else epochs, "batch_size": 100, "lr": 1e-3, "patience": 3},
             folder / f"cnn-{k}", preset=f"cnn-{k}", n_attributions=200 if quick else 500, extra_thresholds=thresholds,
         )
     return results
@@ -170,16 +170,23 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", help="write the results JSON here")
     parser.add_argument("--keep", help="keep the run and interpretation folders here (a run found there is reused)")
     parser.add_argument("--n-per-class", type=int, default=2000, help="classroom sequences per class")
+    parser.add_argument("--n-multilabel", type=int, default=12000, help="multilabel sequences")
+    parser.add_argument("--multilabel-epochs", type=int, default=12)
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's; 1 on a crowded machine)")
     parser.add_argument("--extra-thresholds", default="",
                         help="comma-separated activation thresholds to rerun filters -> Tomtom at (e.g. 0.75)")
     args = parser.parse_args(argv)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="eval_interpret."))
     thresholds = tuple(float(t) for t in args.extra_thresholds.split(",") if t)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     results: dict = {}
     if args.part in ("classroom", "all"):
         results["classroom"] = classroom(args.quick, folder, args.n_per_class, thresholds)
     if args.part in ("multilabel", "all"):
-        results["multilabel"] = multilabel(args.quick, folder, thresholds)
+        results["multilabel"] = multilabel(args.quick, folder, thresholds, args.n_multilabel, args.multilabel_epochs)
     if args.part in ("methods", "all"):
         results["methods"] = methods(args.quick, folder)
     text = json.dumps(results, indent=2, default=float)
