@@ -262,8 +262,8 @@ def markdown(results: dict[str, dict]) -> str:
     machine = newest.get("machine", {})
     lines += ["## Machine", ""]
     lines += [f"- {key}: {fmt(value)}" for key, value in machine.items()]
-    dates = sorted({r.get("date", "?") for r in results.values()})
-    commits = sorted({r.get("commit", "?") for r in results.values()})
+    dates = sorted({r["date"] for r in results.values() if r.get("date")})
+    commits = sorted({r["commit"] for r in results.values() if r.get("commit")})
     lines += [f"- date(s): {', '.join(dates)}", f"- commit(s): {', '.join(commits)}"]
     if any(r.get("quick") for r in results.values()):
         lines.append("- **quick mode** (tiny inputs; a smoke test, not a measurement)")
@@ -288,6 +288,9 @@ def markdown(results: dict[str, dict]) -> str:
             meta.append(f"peak RSS {result['peak_rss_mb']:.0f} MiB")
         if result.get("date"):
             meta.append(f"{result['date']}, commit {result.get('commit', '?')}")
+        load = result.get("machine", {}).get("load_avg_1min")
+        if load is not None:
+            meta.append(f"load average {load}, torch threads {result['machine'].get('torch_threads')}")
         lines += ["*" + "; ".join(meta) + "*", ""]
         if "error" in result:
             lines += ["**FAILED**:", "", "```", result["error"].strip()[-1500:], "```", ""]
