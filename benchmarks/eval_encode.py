@@ -188,18 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=110.0, help="training time limit per experiment")
     parser.add_argument("--epochs", type=int, help="override the recipe's epoch cap")
     parser.add_argument("--threads", default="auto",
-                        help="torch intra-op threads; auto (default): torch's own when the machine is idle, else 1 "
+                        help="torch intra-op threads; auto (default): the cores other work leaves free, at least 1 "
                         "(on a busy machine, threads waiting for each other make training several times slower)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                         help="override a training option of the recipe (results are then not written)")
     parser.add_argument("--quick", action="store_true", help="a few seconds on a tiny subset (smoke test)")
     args = parser.parse_args(argv)
-    import torch
+    from motifnet.training.devices import set_cpu_threads
 
-    if args.threads != "auto":
-        torch.set_num_threads(int(args.threads))
-    elif os.getloadavg()[0] > 0.5:
-        torch.set_num_threads(1)
+    set_cpu_threads(args.threads)
     from motifnet.training.settings import parse_assignments
 
     overrides = parse_assignments(args.assignments)

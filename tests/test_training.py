@@ -331,3 +331,19 @@ def test_a_full_disk_mid_run_is_one_error_and_leaves_the_last_complete_checkpoin
     assert read_json(run / "state.json")["epoch"] == 1
     assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
     assert not (run / "metrics.json").exists()
+
+
+def test_cpu_threads_auto_explicit_and_refused():
+    from motifnet.training.devices import set_cpu_threads
+
+    default = torch.get_num_threads()
+    try:
+        assert set_cpu_threads(1) == 1 == torch.get_num_threads()
+        assert 1 <= set_cpu_threads("auto") <= max(1, default)
+        assert set_cpu_threads(None) == torch.get_num_threads()
+        with pytest.raises(MotifnetError, match="threads"):
+            set_cpu_threads("many")
+        with pytest.raises(MotifnetError, match="threads"):
+            set_cpu_threads(0)
+    finally:
+        torch.set_num_threads(default)

@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help="shortcut for --set epochs=N")
     parser.add_argument("--seed", type=int, help="shortcut for --set seed=N")
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
-    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's; 1 is faster on a busy machine)")
+    parser.add_argument("--threads", default="auto",
+                        help="CPU threads for torch: a number, or auto (default: the cores other work leaves free)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     parser.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -44,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from motifnet.training.distributed import rank_and_size
     from motifnet.training.settings import parse_assignments, read_settings_file, split_settings
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    from motifnet.training.devices import set_cpu_threads
+
+    set_cpu_threads(args.threads)
     settings = read_settings_file(args.config) if args.config else {}
     model_params, options = split_settings(settings)
     extra_model, extra_options = split_settings(parse_assignments(args.assignments))

@@ -15,6 +15,8 @@ def add_scoring_arguments(parser: argparse.ArgumentParser, data_help: str) -> No
     parser.add_argument("--weights", choices=["best", "last"], default="best")
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", default="auto",
+                        help="CPU threads for torch: a number, or auto (default: the cores other work leaves free)")
     parser.add_argument("--quiet", action="store_true")
 
 
@@ -28,8 +30,10 @@ def score_data(args: argparse.Namespace, labelled: bool):
     from motifnet.errors import MotifnetError
     from motifnet.io import read_data
     from motifnet.runs import check_compatible, default_strands, load_run
+    from motifnet.training.devices import set_cpu_threads
     from motifnet.training.predict import predict
 
+    set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
     data = read_data(args.data)
     if labelled:
