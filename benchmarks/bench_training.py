@@ -138,7 +138,7 @@ def run(quick: bool = False) -> dict:
                 "naive": lambda: naive_epoch(copy.deepcopy(base), strings, targets, task),
             },
             repeat=repeat,
-            warmup=0 if quick else 1,
+            warmup=1,
         )
         engine_rate = n / timings["engine"][0]
         naive_rate = n / timings["naive"][0]
