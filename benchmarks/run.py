@@ -22,6 +22,7 @@ import datetime
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,8 @@ def _child(path: Path, out: Path, quick: bool) -> int:
         result = {"error": traceback.format_exc(limit=8)}
         status = 1
     result["elapsed_s"] = time.perf_counter() - start
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    result["cpu_s"] = sum(u.ru_utime + u.ru_stime for u in usage)  # load-independent cost of the run
     result["peak_rss_mb"] = peak_rss_mb()
     write_json(out, result)
     return status
@@ -176,7 +179,8 @@ def run_all(names: list[str] | None, quick: bool, results_dir: Path, timeout: fl
         failed = "error" in result
         if echo:
             state = "FAILED: " + result["error"].strip().splitlines()[-1] if failed else f"{len(result['rows'])} rows"
-            print(f"[bench] {name}: {result.get('elapsed_s', 0):.1f} s, {state}", flush=True)
+            print(f"[bench] {name}: {result.get('elapsed_s', 0):.1f} s ({result.get('cpu_s', 0):.1f} s CPU), {state}",
+                  flush=True)
         return failed
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -283,7 +287,7 @@ def markdown(results: dict[str, dict]) -> str:
         lines += [f"## {result.get('title', name)}", ""]
         meta = [f"`{name}`"]
         if "elapsed_s" in result:
-            meta.append(f"ran {result['elapsed_s']:.1f} s")
+            meta.append(f"ran {result['elapsed_s']:.1f} s" + (f" ({result['cpu_s']:.1f} s CPU)" if "cpu_s" in result else ""))
         if "peak_rss_mb" in result:
             meta.append(f"peak RSS {result['peak_rss_mb']:.0f} MiB")
         if result.get("date"):
