@@ -77,7 +77,7 @@ def test_results_do_not_depend_on_chunk_size(method):
     model = _model(pool="maxavg")
     tokens = _tokens(900, seed=3)
     reference = _scan(model, tokens, window=40, stride=3, method=method, chunk_size=10**6)
-    for chunk in (41, 97, 500):
+    for chunk in ((41, 97, 500) if method == "fast" else (120, 500)):  # 41: one window per chunk
         starts, logits, strand = _scan(model, tokens, window=40, stride=3, method=method, chunk_size=chunk)
         assert np.array_equal(starts, reference[0]) and np.array_equal(strand, reference[2])
         np.testing.assert_allclose(logits, reference[1], atol=1e-6)
