@@ -10,6 +10,8 @@ import math
 from typing import Any, Mapping, Sequence
 
 HIGHER_IS_WORSE = {"train_seconds", "predict_seconds", "n_parameters", "loss", "valid_loss"}
+NEUTRAL = {"grad_norm_init", "grad_norm_final", "n_parameters", "epochs_run"}
+"""Metrics where neither direction is "better": compared as ratios, never as wins."""
 
 NAMES = {
     "accuracy": "test accuracy",
@@ -102,6 +104,11 @@ def comparisons(
         gaps = [(v, x, y, x - y) for v, x, y in zip(values, first, second) if _finite(x) and _finite(y)]
         if not gaps:
             continue
+        if metric in NEUTRAL:
+            parts = [("" if v is None else f"{sweep} {v}: ") + f"{_fmt(x)} vs {_fmt(y)}"
+                     + (f" ({x / y:.3g}x)" if y else "") for v, x, y, _ in gaps]
+            sentences.append(f"{metric_name(metric).capitalize()}, {a} vs {b}: " + "; ".join(parts) + ".")
+            continue
         if len(values) == 1 and values[0] is None:
             v, x, y, gap = gaps[0]
             winner, loser = (a, b) if gap >= 0 else (b, a)
@@ -142,8 +149,12 @@ def trends(rows: Sequence[Mapping[str, Any]], labels: Sequence[str], metric: str
         change = s1 - s0
         sentence = (
             f"{label}: {name} went from {_fmt(s0)} at {sweep} {v0} to {_fmt(s1)} at {sweep} {v1} "
-            f"({'+' if change >= 0 else '-'}{_fmt(abs(change))}); best {_fmt(best_s)} at {sweep} {best_v}"
+            f"({'+' if change >= 0 else '-'}{_fmt(abs(change))}"
         )
+        if metric in NEUTRAL:
+            sentence += f", {s1 / s0:.3g}x)" if s0 else ")"
+        else:
+            sentence += f"); best {_fmt(best_s)} at {sweep} {best_v}"
         if numeric and len(points) >= 3:
             rho = spearman([float(v) for v, _ in points], [s for _, s in points])
             if _finite(rho):
@@ -154,7 +165,7 @@ def trends(rows: Sequence[Mapping[str, Any]], labels: Sequence[str], metric: str
 
 def best_per_value(rows: Sequence[Mapping[str, Any]], labels: Sequence[str], metric: str, values: Sequence, sweep: str) -> list[str]:
     """Which model was best at each sweep value."""
-    if len(labels) < 2:
+    if len(labels) < 2 or metric in NEUTRAL:
         return []
     parts = []
     higher = metric not in HIGHER_IS_WORSE

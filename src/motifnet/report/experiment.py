@@ -241,8 +241,9 @@ def compute_conclusions(rows, options, primary, labels, values, sweep_name, refe
             sentences += concl.ranking(rows, metric)
         return sentences
     for metric in metrics:
-        sentences += concl.best_per_value(rows, labels, metric, values, sweep_name)
-        sentences += concl.comparisons(rows, options.get("compare") or [], metric, values, sweep_name)
+        if metric == primary or metric in concl.NEUTRAL:
+            sentences += concl.best_per_value(rows, labels, metric, values, sweep_name)
+            sentences += concl.comparisons(rows, options.get("compare") or [], metric, values, sweep_name)
         sentences += concl.trends(rows, labels, metric, values, sweep_name)
     for column in reference:
         ours = [(row.get(primary), row.get(column)) for row in rows if concl._finite(row.get(primary)) and concl._finite(row.get(column))]
