@@ -26,13 +26,6 @@ from motifnet.errors import MotifnetError
 from motifnet.models import available, build, get_spec
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_conv_output_length_matches_pytorch_over_a_grid():
     for length, k, s, p, d in itertools.product((17, 32, 101), (1, 3, 8), (1, 2, 3), (0, 1, 4), (1, 2, 3)):

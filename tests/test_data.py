@@ -1,8 +1,6 @@
 """motifnet.data: SeqData, the store, splits, batches, summary."""
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest

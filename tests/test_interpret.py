@@ -11,14 +11,6 @@ from motifnet.interpret import attribution, filters, localization, logos, tomtom
 from motifnet.sequence import one_hot
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The models here are tiny: one thread avoids OpenMP waits on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def jaspar():

@@ -14,14 +14,6 @@ from motifnet.models import ReverseComplement, available, build, build_from_conf
 from motifnet.models.layers import RandomSubsamplePool1d
 from motifnet.sequence import reverse_complement_one_hot
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread, above all on a shared, loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 # Small but complete configurations of every family (paper sizes are checked separately).
 SMALL = {

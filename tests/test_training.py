@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from training_support import MOTIF, motif_data, same_weights, single_thread, tiny  # noqa: F401
+from training_support import motif_data, same_weights, tiny
 
 from motifnet.data import SeqData
 from motifnet.errors import MotifnetError

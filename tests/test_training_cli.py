@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from training_support import motif_data, single_thread  # noqa: F401
+from training_support import motif_data
 
 from motifnet.cli import main
 from motifnet.data import save

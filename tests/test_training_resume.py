@@ -8,7 +8,7 @@ import socket
 
 import pytest
 import torch
-from training_support import motif_data, same_weights, single_thread, tiny  # noqa: F401
+from training_support import motif_data, same_weights, tiny
 
 from motifnet.errors import MotifnetError
 from motifnet.runs import BEST_WEIGHTS, LAST_WEIGHTS, load_weights, read_json

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from torch import nn
 
@@ -63,11 +62,3 @@ def same_weights(a: dict, b: dict) -> bool:
     """Whether two state dicts hold bitwise equal tensors."""
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """One intra-op thread: on this shared 2-core machine two spinning threads can be 100x slower."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
