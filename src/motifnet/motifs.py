@@ -52,6 +52,15 @@ def background_vector(background: None | float | Sequence[float] | np.ndarray = 
     return vector / vector.sum()
 
 
+
+def information_content(probabilities: np.ndarray) -> np.ndarray:
+    """Bits per column ``[..., W]`` of probability matrices ``[..., 4, W]`` against a uniform
+    background: 2 minus the column's entropy (0..2)."""
+    p = np.asarray(probabilities, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=-2)
+    return 2.0 - entropy
+
 class Motif:
     """A DNA/RNA motif as a ``[4, W]`` matrix (rows A, C, G, T).
 
@@ -146,10 +155,7 @@ class Motif:
     def information_content(self) -> np.ndarray:
         """Information per position in bits float64 ``[W]`` (2 minus the entropy; 0..2).
         The total is ``information_content.sum()`` (also :attr:`total_information`)."""
-        p = self.probabilities
-        with np.errstate(divide="ignore", invalid="ignore"):
-            entropy = -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=0)
-        return 2.0 - entropy
+        return information_content(self.probabilities)
 
     @property
     def total_information(self) -> float:

@@ -19,6 +19,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from motifnet.errors import MotifnetError
+from motifnet.motifs import information_content
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -279,12 +280,6 @@ def trim(probabilities: np.ndarray, min_information: float = 0.2) -> tuple[np.nd
     if len(keep) == 0:
         return probabilities, 0
     return probabilities[:, keep[0] : keep[-1] + 1], int(keep[0])
-
-
-def information_content(probabilities: np.ndarray) -> np.ndarray:
-    """Bits per column ``[..., k]`` of PPMs ``[..., 4, k]`` against a uniform background."""
-    p = np.clip(probabilities, 1e-12, 1.0)
-    return 2.0 + (probabilities * np.log2(p)).sum(axis=-2)
 
 
 def to_motifs(filters: FilterMotifs, indices: Sequence[int] | None = None) -> list:
