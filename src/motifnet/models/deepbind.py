@@ -6,6 +6,16 @@ genome scan can run :meth:`DeepBind.conv_features` once over a long chunk and po
 Both strands (``strands="both"``, DeepBind's reverse-complement mode): the network scores the
 sequence and its reverse complement separately and returns the element-wise **maximum of the
 two logit vectors**: ``max(pool_head(conv_features(x)), pool_head(conv_features(rc(x))))``.
+
+Training fast path (``pool="max"``, training mode, gradients on, no hooks on ``conv`` /
+``activation``): the gradient of a global max reaches one position per sequence and filter, so
+instead of back-propagating through the whole ``[B, F, L']`` convolution (CPU conv backward is
+most of a DeepBind training step), :meth:`DeepBind._pooled_max` runs the convolution without
+autograd, takes each filter's first argmax, and recomputes only those ``B x F`` windows with
+autograd. The forward values are bitwise those of ``pool(conv_features(x))`` (the max itself is
+returned, the recomputed window only carries the gradient); parameter gradients equal the full
+backward's up to float summation order (with exactly tied maxima, the whole gradient goes to the
+first one instead of being split).
 """
 
 from __future__ import annotations
@@ -89,11 +99,37 @@ class DeepBind(nn.Module):
         """Global pooling, dropout and the dense head: ``[B, F, L']`` -> logits ``[B, T]``."""
         return self.head(self.pool(features))
 
+    def _uses_fast_path(self) -> bool:
+        """Training with max pooling and gradients on, and nobody hooked into the conv layers."""
+        hooked = any(
+            module._forward_hooks or module._forward_pre_hooks for module in (self.conv, self.activation)
+        )
+        return self.training and self.pool.kind == "max" and torch.is_grad_enabled() and not hooked
+
+    def _pooled_max(self, x: torch.Tensor) -> torch.Tensor:
+        """``pool(conv_features(x))`` for ``pool="max"``: ``[B, 4, L]`` -> ``[B, F]``, computed
+        with a sparse backward (see the module docstring)."""
+        padded = self.pad(x)  # [B, 4, Lp]
+        with torch.no_grad():
+            values, index = self.conv(padded).max(dim=-1)  # [B, F]: first maximum
+        batch, channels, length = padded.shape
+        m = self.conv.kernel_size[0]
+        # windows as rows of the position-major input: row p of `strips` = padded[:, :, p:p+m], (k, c) order
+        strips = padded.transpose(1, 2).contiguous().view(batch, length * channels).unfold(1, m * channels, channels)
+        windows = strips[torch.arange(batch, device=x.device).unsqueeze(1), index]  # [B, F, m*4]
+        kernel = self.conv.weight.transpose(1, 2).reshape(self.conv.out_channels, m * channels)  # [F, m*4]
+        recomputed = (windows * kernel).sum(dim=-1) + self.conv.bias  # [B, F], equal to values
+        return self.activation(values + (recomputed - recomputed.detach()))
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        if self._uses_fast_path():
+            return self.head(self._pooled_max(x))
+        return self.pool_head(self.conv_features(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``; with ``strands="both"``, the max over the two strands."""
         if self.strands == "forward":
-            return self.pool_head(self.conv_features(x))
+            return self._logits(x)
         both = torch.cat([x, reverse_complement_one_hot(x)], dim=0)
-        logits = self.pool_head(self.conv_features(both))
-        forward, reverse = logits.chunk(2, dim=0)
+        forward, reverse = self._logits(both).chunk(2, dim=0)
         return torch.maximum(forward, reverse)
