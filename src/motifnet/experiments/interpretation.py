@@ -77,6 +77,7 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     from motifnet.interpret.filters import activation_motifs
     from motifnet.interpret.logos import filter_match_figure, save_figure
     from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
+    from motifnet.interpret.truth import describe, release_for, true_motifs, with_true_motifs
     from motifnet.models import first_conv
 
     try:
@@ -95,6 +96,11 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
         return out
     names = [filters.names[i] for i in kept]
     database = _database(str(opts["database"]))
+    keys: list[str] = []
+    if test.motif_names:  # the exact matrices the simulator embedded (ids with versions)
+        truths = true_motifs(test, release_for(opts["database"]))
+        database, keys, changes = with_true_motifs(database, truths)
+        out["true_motifs"] = describe(truths, changes)
     result = tomtom(queries, database, query_names=names, n_jobs=1)
     table = result.table(top=1)
     write_table(result.table(top=5), folder / "tomtom.tsv")
@@ -111,8 +117,8 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     )
     best = result.best()
     chosen: list[int] = []
-    if test.motif_names:
-        score = recovery(result, test.motif_names, e_value=e_value)
+    if keys:
+        score = recovery(result, keys, e_value=e_value)
         out.update(filter_match_fraction=score.filter_match_fraction, motif_recovery_fraction=score.motif_recovery_fraction,
                    recovered=score.recovered)
         for motif, matched in score.recovered.items():

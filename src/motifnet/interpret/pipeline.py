@@ -152,7 +152,8 @@ def interpret(model, data, out: str | Path, options: Options | None = None, quie
 def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: bool, database) -> dict:
     from motifnet.interpret import filters as filter_motifs
     from motifnet.interpret.logos import filter_match_figure, save_figure
-    from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, true_motif_keys, write_table
+    from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
+    from motifnet.interpret.truth import describe, release_for, true_motifs, with_true_motifs
 
     try:
         filter_motifs.first_conv(model)
@@ -171,6 +172,13 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
         info["note"] = "no informative filter"
         return info
     names = [found.names[i] for i in kept]
+    keys: list[str] = []
+    truth_rows: dict[int, str] = {}  # database row of a true matrix -> the data's motif name
+    if data.motif_names:
+        truths = true_motifs(data, release_for(opts.database))
+        database, keys, changes = with_true_motifs(database, truths)
+        info["true_motifs"] = describe(truths, changes)
+        truth_rows = {database.ids.index(t.id): t.name for t in truths if t.id in database.ids}
     _progress(f"tomtom: {len(kept)} informative filters vs {opts.database} ({len(database)} motifs)", quiet)
     result = tomtom(queries, database, names)
     write_table(result.table(top=5), out / "tomtom.tsv")
@@ -180,11 +188,9 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
                                   "e_value": float(e_best[q]), "n_sites": int(found.n_sites[kept[q]])}
                        for q in range(len(kept))}
     info["n_significant"] = int((e_best < opts.e_value).sum())
-    if data.motif_names:
-        truth = true_motif_keys(data.motif_names, opts.database)
-        info["true_motifs"] = truth
+    if keys:
         for criterion in ("best", "any"):
-            info[f"recovery_{criterion}"] = recovery(result, truth, opts.e_value, criterion).as_dict()
+            info[f"recovery_{criterion}"] = recovery(result, keys, opts.e_value, criterion).as_dict()
     order = [q for q in np.argsort(e_best) if e_best[q] < opts.e_value][: opts.n_logos]
     for q in order:
         t = best[q]
@@ -200,7 +206,8 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
         t = best[q]
         if e_best[q] < opts.e_value:
             centre = starts[q] + database.probabilities[t].shape[1] / 2.0 - result.offsets[q, t]
-            entry = info["_filters_by_target"].setdefault(database.names[t].upper(), ([], []))
+            motif = truth_rows.get(int(t), database.names[t])
+            entry = info["_filters_by_target"].setdefault(motif.upper(), ([], []))
             entry[0].append(int(kept[q]))
             entry[1].append(float(np.clip(centre, 0, found.length - 1)))
     return info

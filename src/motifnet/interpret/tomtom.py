@@ -48,33 +48,22 @@ class MotifSet:
         raise MotifnetError(f"no motif {key!r} among {len(self)} motifs")
 
 
-def matching(motifs: MotifSet, key: str) -> list[int]:
-    """Indices of motifs matching ``key``: by matrix id (version-insensitive) when ``key`` holds
-    one ('MA0139.2 CTCF', 'MA0139') and some motif has it; otherwise by name (case-insensitive;
-    'CTCF' matches every CTCF matrix, including the extended MA1929/MA1930)."""
+def matching(motifs: MotifSet, key: str, exact: bool = False) -> list[int]:
+    """Indices of motifs matching ``key``: by matrix id when ``key`` holds one ('MA0139.2 CTCF',
+    'MA0139') and some motif has it, otherwise by name (case-insensitive; 'CTCF' matches every
+    CTCF matrix, including the extended MA1929/MA1930).
+
+    Ids match version-insensitively ('MA0466.2' finds MA0466.4) unless ``exact``: then a
+    versioned id matches only that very version, with no fallback to the name."""
     words = {w.upper() for w in re.split(r"[\s|/_]+", str(key)) if w}
+    versioned = {w for w in words if re.fullmatch(r"[A-Z]{2}\d{4}\.\d+", w)}
+    if exact and versioned:
+        return [i for i, motif_id in enumerate(motifs.ids) if motif_id.upper() in versioned]
     stems = {w.split(".")[0] for w in words if re.fullmatch(r"[A-Z]{2}\d{4}(\.\d+)?", w)}
     by_id = [i for i, motif_id in enumerate(motifs.ids) if motif_id.upper().split(".")[0] in stems]
     if by_id:
         return by_id
     return [i for i, name in enumerate(motifs.names) if name.upper() in words]
-
-
-def true_motif_keys(names: Sequence[str], release: str = DEFAULT_RELEASE) -> list[str]:
-    """'ID name' keys for true motif names (e.g. ``data.motif_names``): each name is looked up in
-    JASPAR (``motifnet.jaspar.fetch``, the matrix the simulator uses for that name), so that only
-    that matrix counts as the motif, not every matrix of the same factor. Names JASPAR does not
-    know are kept as they are (matched by name)."""
-    from motifnet import jaspar
-
-    keys = []
-    for name in names:
-        try:
-            motif = jaspar.fetch(str(name), release=release if str(release).upper().startswith("JASPAR") else DEFAULT_RELEASE)
-            keys.append(f"{motif.id} {name}")
-        except MotifnetError:
-            keys.append(str(name))
-    return keys
 
 
 def _as_ppm(matrix: np.ndarray) -> np.ndarray:
@@ -298,7 +287,13 @@ def recovery(
     criterion: str = "best",
     queries: Sequence[int] | None = None,
 ) -> Recovery:
-    """Score Tomtom matches against the true motifs (ids or names, e.g. ``data.motif_names``).
+    """Score Tomtom matches against the true motifs.
+
+    ``true_motifs`` are keys: 'MA0466.2 CEBPB' (an id with a version) matches exactly that matrix
+    and nothing else (use :func:`motifnet.interpret.truth.true_motifs` and
+    :func:`~motifnet.interpret.truth.with_true_motifs` for simulated data, so the matrices the
+    simulator embedded are the ones in the database); an id without version or a bare name
+    ('CTCF') matches every matrix of that id or name.
 
     A true motif is *recovered* when it is the best Tomtom match (E < ``e_value``) of some filter.
     A filter *matches* a true motif when, with ``criterion='best'``, its best match is a true
@@ -312,9 +307,10 @@ def recovery(
         raise MotifnetError(f"unknown match criterion {criterion!r}; expected 'best' or 'any'")
     truth_indices: dict[str, list[int]] = {}
     for name in true_motifs:
-        found = matching(result.targets, name)
+        found = matching(result.targets, name, exact=True)
         if not found:
-            raise MotifnetError(f"true motif {name!r} is not in the target database")
+            raise MotifnetError(f"true motif {name!r} is not in the target database"
+                                " (motifnet.interpret.truth.with_true_motifs adds it)")
         truth_indices[str(name)] = found
     is_true = np.zeros(len(result.targets), dtype=bool)
     for found in truth_indices.values():

@@ -1,0 +1,187 @@
+"""The true motifs of simulated data as exact JASPAR matrices (id *and* version), and a Tomtom
+database that holds them.
+
+The simulator embeds one particular matrix per motif: the classroom preset the JASPAR2024
+versions ('MA0466.4 CEBPB'), the Koo & Eddy multilabel preset the JASPAR 2016 versions
+('MA0466.2 CEBPB'). A learned filter is scored against *that* matrix, never against whatever
+matrix a name lookup returns (the newest version, or the extended CTCF matrices).
+
+Where the exact ids come from (:func:`true_motifs`), in order:
+
+1. ``data.motif_ids`` (matrix ids with versions, one per ``data.motif_names``) when the data
+   carry them;
+2. a name made unique with its id by the simulator ('CEBPB_MA0466.2'): that id;
+3. otherwise the embedded sites themselves: among the JASPAR CORE matrices (every version, every
+   taxon) with the motif's name and the sites' width, the one under which the instances (read
+   on their own strand) are most likely. The simulator draws instances from that matrix, so its
+   likelihood is the highest unless two versions are (nearly) identical;
+4. no sites, or no candidate of that width: the name lookup (``motifnet.jaspar.fetch``), marked
+   ``source='name'``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from motifnet.errors import MotifnetError
+
+_SUFFIX = re.compile(r"^(?P<name>.+)_(?P<id>[A-Z]{2}\d{4}\.\d+)$", re.IGNORECASE)
+MAX_SITES = 5000
+"""Instances per motif read when inferring the matrix from the sites."""
+
+
+@dataclass
+class TrueMotif:
+    """One true motif of a data set.
+
+    Attributes:
+        name: as in ``data.motif_names``.
+        id: the exact JASPAR matrix id with version ('MA0466.2'), or None when unknown.
+        probabilities: float64 ``[4, k]`` PPM of that matrix (None when unknown).
+        source: 'metadata', 'name suffix', 'sites' or 'name' (see the module docstring).
+    """
+
+    name: str
+    id: str | None
+    probabilities: np.ndarray | None
+    source: str
+
+    @property
+    def key(self) -> str:
+        """'ID name' (matched by exact id in :func:`motifnet.interpret.tomtom.recovery`), or the
+        name when the id is unknown."""
+        return f"{self.id} {self.name}" if self.id else self.name
+
+
+def site_counts(data, motif: int, max_sites: int = MAX_SITES) -> np.ndarray | None:
+    """Count matrix ``[4, k]`` of the embedded instances of motif index ``motif``, each read on
+    its own strand (minus-strand sites reverse-complemented); None without sites of one width.
+
+    Instances holding N are skipped; at most ``max_sites`` (the first ones) are read."""
+    from motifnet.sequence import reverse_complement_tokens
+
+    if data.sites is None:
+        return None
+    sites = data.sites[np.asarray(data.sites["motif"]) == motif][:max_sites]
+    widths = np.unique(np.asarray(sites["end"]) - np.asarray(sites["start"]))
+    if len(sites) == 0 or len(widths) != 1:
+        return None
+    columns = np.asarray(sites["start"], dtype=np.int64)[:, None] + np.arange(int(widths[0]))
+    tokens = np.asarray(data.tokens[np.asarray(sites["sequence"], dtype=np.int64)])
+    instances = np.take_along_axis(tokens, columns, axis=1)
+    minus = np.asarray(sites["strand"]) < 0
+    instances[minus] = reverse_complement_tokens(instances[minus])
+    instances = instances[(instances < 4).all(axis=1)]
+    if len(instances) == 0:
+        return None
+    return np.stack([(instances == c).sum(axis=0) for c in range(4)]).astype(np.float64)
+
+
+def release_for(database) -> str:
+    """The JASPAR release true matrices are read from: ``database`` when it names one
+    ('JASPAR2022'), else 'JASPAR2024' (every release also holds the old versions)."""
+    from motifnet.jaspar import DEFAULT_RELEASE
+
+    return str(database) if str(database).upper().startswith("JASPAR") else DEFAULT_RELEASE
+
+
+def _candidates(name: str, width: int, release: str) -> list:
+    from motifnet import jaspar
+
+    return [m for m in jaspar.database(release, collection="CORE", tax_group=None, all_versions=True)
+            if m.name.upper() == name.upper() and m.width == width]
+
+
+def _fetch(matrix_id: str, release: str):
+    from motifnet import jaspar
+
+    return jaspar.fetch(matrix_id, release=release)
+
+
+def true_motifs(data, release: str = "JASPAR2024") -> list[TrueMotif]:
+    """The exact matrix of each of ``data.motif_names`` (see the module docstring).
+
+    Args:
+        data: SeqData with ``motif_names`` (and, for inference, ``sites``).
+        release: the JASPAR release to read matrices from (every release holds old versions).
+
+    Raises:
+        MotifnetError: ``data.motif_ids`` given but of the wrong length, or naming a matrix
+            JASPAR does not have.
+    """
+    names = [str(n) for n in data.motif_names]
+    ids = list(getattr(data, "motif_ids", None) or [])
+    if ids and len(ids) != len(names):
+        raise MotifnetError(f"data have {len(ids)} motif ids for {len(names)} motif names")
+    out = []
+    for index, name in enumerate(names):
+        if ids:
+            motif = _fetch(str(ids[index]), release)
+            out.append(TrueMotif(name, motif.id, np.asarray(motif.probabilities), "metadata"))
+            continue
+        suffix = _SUFFIX.match(name)
+        if suffix:
+            motif = _fetch(suffix.group("id"), release)
+            out.append(TrueMotif(name, motif.id, np.asarray(motif.probabilities), "name suffix"))
+            continue
+        counts = site_counts(data, index)
+        found = _candidates(name, counts.shape[1], release) if counts is not None else []
+        if found:
+            scores = [float((counts * np.log(np.asarray(m.probabilities) + 1e-3)).sum()) for m in found]
+            motif = found[int(np.argmax(scores))]
+            out.append(TrueMotif(name, motif.id, np.asarray(motif.probabilities), "sites"))
+            continue
+        try:
+            motif = _fetch(name, release)
+            out.append(TrueMotif(name, motif.id, np.asarray(motif.probabilities), "name"))
+        except MotifnetError:
+            out.append(TrueMotif(name, None, None, "name"))
+    return out
+
+
+def with_true_motifs(database, truths: Sequence[TrueMotif]):
+    """The Tomtom database with every true matrix in it, exactly once per matrix id.
+
+    A true matrix already in ``database`` (same id and version) is kept as it is; one whose
+    other version is there (e.g. MA0466.4 when the data used MA0466.2) *replaces* that version
+    (the collection keeps one version per matrix, and its size, hence E-values, do not change);
+    one whose matrix is absent is appended. Truths of unknown id are left to name matching.
+
+    Returns:
+        ``(MotifSet, keys, changes)``: the database (a copy when changed), one key per truth
+        (:attr:`TrueMotif.key`) and ``{id: 'as is' | 'replaced <id>' | 'added'}``.
+    """
+    from motifnet.interpret.tomtom import MotifSet
+
+    ids, names, probabilities = list(database.ids), list(database.names), list(database.probabilities)
+    changes: dict[str, str] = {}
+    for truth in truths:
+        if truth.id is None:
+            continue
+        if truth.id in ids:
+            changes[truth.id] = "as is"
+            continue
+        stem = truth.id.split(".")[0].upper()
+        same = [i for i, other in enumerate(ids) if other.split(".")[0].upper() == stem]
+        jaspar_name = truth.name.split("_")[0] if _SUFFIX.match(truth.name) else truth.name
+        if same:
+            changes[truth.id] = f"replaced {ids[same[0]]}"
+            ids[same[0]], names[same[0]], probabilities[same[0]] = truth.id, jaspar_name, truth.probabilities
+        else:
+            changes[truth.id] = "added"
+            ids.append(truth.id)
+            names.append(jaspar_name)
+            probabilities.append(truth.probabilities)
+    changed = any(v != "as is" for v in changes.values())
+    result = MotifSet(ids, names, probabilities) if changed else database
+    return result, [t.key for t in truths], changes
+
+
+def describe(truths: Sequence[TrueMotif], changes: dict[str, str]) -> list[dict]:
+    """JSON rows: name, id, source and how the database holds each true matrix."""
+    return [{"name": t.name, "id": t.id, "source": t.source, "database": changes.get(t.id, "by name")}
+            for t in truths]

@@ -1,0 +1,96 @@
+"""True motifs of simulated data as exact JASPAR matrices (id + version), and recovery scored
+against exactly those matrices, not against whatever a name lookup returns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from motifnet import jaspar as jaspar_module
+from motifnet.interpret import tomtom, truth
+from motifnet.simulate import simulate
+
+OLD_VERSIONS = ["MA0466.2", "MA0058.3", "MA0137.3"]  # CEBPB, MAX, STAT1 as in JASPAR 2016 (Koo & Eddy)
+
+
+@pytest.fixture(scope="module")
+def jaspar():
+    return tomtom.load_database("JASPAR2024", "CORE", "vertebrates")
+
+
+@pytest.fixture(scope="module")
+def old_data():
+    return simulate("multilabel", n=240, motifs=OLD_VERSIONS, seed=3)
+
+
+def test_true_motifs_are_the_embedded_versions_not_the_newest(old_data):
+    # A name lookup gives the newest versions: matching by name would score the wrong matrices.
+    newest = [jaspar_module.fetch(name).id for name in old_data.motif_names]
+    assert newest != OLD_VERSIONS and all(n.split(".")[0] == o.split(".")[0] for n, o in zip(newest, OLD_VERSIONS))
+    found = truth.true_motifs(old_data)
+    assert [t.id for t in found] == OLD_VERSIONS
+    assert {t.source for t in found} == {"sites"}
+    np.testing.assert_allclose(found[1].probabilities, jaspar_module.fetch("MA0058.3").probabilities)
+    assert [t.key for t in found] == [f"{i} {n}" for i, n in zip(OLD_VERSIONS, old_data.motif_names)]
+    # The same from a split of the data (fewer sites), and from recorded ids when present.
+    test = old_data.subset(np.flatnonzero(old_data.annotations["split"] == "test"))
+    assert [t.id for t in truth.true_motifs(test)] == OLD_VERSIONS
+    test.motif_ids = ["MA0466.1", "MA0058.2", "MA0137.2"]
+    recorded = truth.true_motifs(test)
+    assert [(t.id, t.source) for t in recorded] == [(i, "metadata") for i in test.motif_ids]
+    test.motif_ids = ["MA0466.1"]
+    with pytest.raises(Exception, match="motif ids"):
+        truth.true_motifs(test)
+
+
+def test_database_holds_each_true_matrix_once(jaspar, old_data):
+    truths = truth.true_motifs(old_data)
+    database, keys, changes = truth.with_true_motifs(jaspar, truths)
+    assert len(database) == len(jaspar)  # versions replaced, the collection's size unchanged
+    assert changes == {"MA0466.2": "replaced MA0466.4", "MA0058.3": "replaced MA0058.4", "MA0137.3": "replaced MA0137.4"}
+    assert "MA0466.4" in jaspar.ids and "MA0466.4" not in database.ids and "MA0466.2" in database.ids
+    same, _, unchanged = truth.with_true_motifs(jaspar, truth.true_motifs(simulate("binary", motif="MA0139.2", n_per_class=20)))
+    assert same is jaspar and unchanged == {"MA0139.2": "as is"}
+    added = truth.TrueMotif("Made", "ZZ9999.1", np.full((4, 5), 0.25), "metadata")
+    bigger, _, change = truth.with_true_motifs(jaspar, [added])
+    assert len(bigger) == len(jaspar) + 1 and change == {"ZZ9999.1": "added"}
+
+
+def test_a_filter_matching_another_version_does_not_recover_the_true_matrix(jaspar):
+    both = tomtom.MotifSet(jaspar.ids + ["MA0466.2"], jaspar.names + ["CEBPB"],
+                           jaspar.probabilities + [jaspar_module.fetch("MA0466.2").probabilities])
+    newest = both.probabilities[both.ids.index("MA0466.4")]
+    result = tomtom.tomtom([newest], both, ["filter0"], n_jobs=1)
+    assert both.ids[result.best()[0]] == "MA0466.4"
+    assert tomtom.recovery(result, ["MA0466.2 CEBPB"]).motif_recovery_fraction == 0.0  # exact version
+    assert tomtom.recovery(result, ["CEBPB"]).motif_recovery_fraction == 1.0  # by name: any CEBPB
+    with pytest.raises(Exception, match="not in the target database"):
+        tomtom.recovery(result, ["MA0466.1 CEBPB"])
+
+
+class MaxPoolNet(nn.Module):
+    def __init__(self, n_filters: int, width: int, n_targets: int):
+        super().__init__()
+        self.conv = nn.Conv1d(4, n_filters, width)
+        self.linear = nn.Linear(n_filters, n_targets)
+
+    def forward(self, x):
+        return self.linear(torch.relu(self.conv(x)).amax(dim=-1))
+
+
+def test_pipeline_recovers_the_old_version_the_data_were_made_with(tmp_path, old_data):
+    from motifnet.interpret.pipeline import Options, interpret
+
+    old_max = jaspar_module.fetch("MA0058.3").probabilities
+    model = MaxPoolNet(1, old_max.shape[1], old_data.n_targets)
+    with torch.no_grad():
+        model.conv.weight[0] = torch.from_numpy(np.log2((old_max + 0.01) / 0.26))
+        model.conv.bias.zero_()
+    summary = interpret(model, old_data, tmp_path, Options(split="all", attributions=False, n_logos=0), quiet=True)
+    filters = summary["filters"]
+    assert [row["id"] for row in filters["true_motifs"]] == OLD_VERSIONS
+    assert filters["matches"]["filter0"]["target"] == "MA0058.3 MAX"
+    recovered = filters["recovery_best"]["recovered"]
+    assert recovered == {"MA0466.2 CEBPB": [], "MA0058.3 MAX": ["filter0"], "MA0137.3 STAT1": []}
