@@ -11,11 +11,11 @@ Training fast path (``pool="max"``, training mode, gradients on, no hooks on ``c
 ``activation``): the gradient of a global max reaches one position per sequence and filter, so
 instead of back-propagating through the whole ``[B, F, L']`` convolution (CPU conv backward is
 most of a DeepBind training step), :meth:`DeepBind._pooled_max` runs the convolution without
-autograd, takes each filter's first argmax, and recomputes only those ``B x F`` windows with
-autograd. The forward values are bitwise those of ``pool(conv_features(x))`` (the max itself is
-returned, the recomputed window only carries the gradient); parameter gradients equal the full
-backward's up to float summation order (with exactly tied maxima, the whole gradient goes to the
-first one instead of being split).
+autograd, takes each filter's first argmax, gathers those ``B x F`` input windows, and its
+backward is that of the convolution at those windows only (``O(B F m)`` instead of
+``O(B F L m)``). The forward values are bitwise those of ``pool(conv_features(x))``; parameter
+(and input) gradients equal the full backward's up to float summation order (with exactly tied
+maxima the whole gradient goes to the first one instead of being split among them).
 """
 
 from __future__ import annotations
@@ -40,6 +40,57 @@ PRESETS = {
         "doc": "stronger ENCODE ChIP-seq setting: 128 x 24 filters, max+average pooling, hidden 32",
     },
 }
+
+
+def _first_max(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Maximum over the last axis and the index of its first occurrence: ``[B, F, L']`` ->
+    values, indices ``[B, F]``. On CPU NumPy's SIMD argmax (about 4x faster than
+    ``torch.max(dim)`` there); elsewhere ``torch.max``."""
+    if scores.device.type != "cpu" or scores.dtype != torch.float32 or scores.requires_grad:
+        return scores.max(dim=-1)
+    index = torch.from_numpy(scores.numpy().argmax(axis=-1))
+    return scores.gather(-1, index.unsqueeze(-1)).squeeze(-1), index
+
+
+def _windows(padded: torch.Tensor, index: torch.Tensor, width: int) -> torch.Tensor:
+    """The input windows under each filter's maximum: ``padded[b, :, index[b, f] : index[b, f] + width]``
+    for padded ``[B, C, Lp]`` and index ``[B, F]`` -> ``[B, F, width * C]``, flattened in
+    (position, channel) order. Differentiable with respect to ``padded`` when it needs a gradient."""
+    batch, channels, length = padded.shape
+    rows = padded.transpose(1, 2).contiguous()  # [B, Lp, C]: a window is width * C contiguous values
+    if padded.requires_grad:
+        strips = rows.view(batch, length * channels).unfold(1, width * channels, channels)  # [B, L', width*C]
+        return strips[torch.arange(batch, device=padded.device).unsqueeze(1), index]
+    # every window start of the flat input is a row of one strided view; pick B x F of them
+    flat = rows.view(-1).as_strided((batch * length - width + 1, width * channels), (channels, 1))
+    starts = (torch.arange(batch, device=padded.device).unsqueeze(1) * length + index).view(-1)
+    return flat.index_select(0, starts).view(*index.shape, width * channels)
+
+
+class _MaxWindowGradient(torch.autograd.Function):
+    """Returns the pooled maxima ``values [B, F]`` unchanged; backward is that of
+    ``(windows * kernel).sum(-1) + bias`` (windows ``[B, F, m*C]`` from :func:`_windows`,
+    weight ``[F, C, m]``), i.e. of the convolution at each argmax only."""
+
+    @staticmethod
+    def forward(ctx, values, windows, weight, bias):
+        ctx.save_for_backward(windows, weight)
+        return values.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        windows, weight = ctx.saved_tensors
+        n_filters, channels, width = weight.shape
+        grad_windows = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[1]:
+            kernel = weight.transpose(1, 2).reshape(n_filters, width * channels)
+            grad_windows = grad.unsqueeze(-1) * kernel
+        if ctx.needs_input_grad[2]:
+            summed = (grad.unsqueeze(-1) * windows).sum(dim=0)  # [F, m*C]
+            grad_weight = summed.view(n_filters, width, channels).transpose(1, 2).contiguous()
+        if ctx.needs_input_grad[3]:
+            grad_bias = grad.sum(dim=0)
+        return None, grad_windows, grad_weight, grad_bias
 
 
 class DeepBind(nn.Module):
@@ -107,19 +158,13 @@ class DeepBind(nn.Module):
         return self.training and self.pool.kind == "max" and torch.is_grad_enabled() and not hooked
 
     def _pooled_max(self, x: torch.Tensor) -> torch.Tensor:
-        """``pool(conv_features(x))`` for ``pool="max"``: ``[B, 4, L]`` -> ``[B, F]``, computed
-        with a sparse backward (see the module docstring)."""
+        """``pool(conv_features(x))`` for ``pool="max"``: ``[B, 4, L]`` -> ``[B, F]``, with the
+        sparse backward of the module docstring."""
         padded = self.pad(x)  # [B, 4, Lp]
         with torch.no_grad():
-            values, index = self.conv(padded).max(dim=-1)  # [B, F]: first maximum
-        batch, channels, length = padded.shape
-        m = self.conv.kernel_size[0]
-        # windows as rows of the position-major input: row p of `strips` = padded[:, :, p:p+m], (k, c) order
-        strips = padded.transpose(1, 2).contiguous().view(batch, length * channels).unfold(1, m * channels, channels)
-        windows = strips[torch.arange(batch, device=x.device).unsqueeze(1), index]  # [B, F, m*4]
-        kernel = self.conv.weight.transpose(1, 2).reshape(self.conv.out_channels, m * channels)  # [F, m*4]
-        recomputed = (windows * kernel).sum(dim=-1) + self.conv.bias  # [B, F], equal to values
-        return self.activation(values + (recomputed - recomputed.detach()))
+            values, index = _first_max(self.conv(padded))  # [B, F]
+        windows = _windows(padded, index, self.conv.kernel_size[0])
+        return self.activation(_MaxWindowGradient.apply(values, windows, self.conv.weight, self.conv.bias))
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         if self._uses_fast_path():
