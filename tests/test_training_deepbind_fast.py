@@ -31,8 +31,8 @@ def _tokens(n: int = 20, length: int = 60, seed: int = 1) -> np.ndarray:
 @pytest.mark.parametrize("pad_input", [True, False])
 def test_fast_path_outputs_are_identical_and_gradients_equal(strands, pad_input):
     fast, full = _pair(strands, pad_input)
-    assert fast._uses_fast_path() and not full._uses_fast_path()
     x = one_hot(_tokens())
+    assert fast._uses_fast_path(x) and not full._uses_fast_path(x)
     out_fast, out_full = fast(x), full(x)
     assert torch.equal(out_fast, out_full)  # forward values: bitwise the old forward
     weights = torch.randn_like(out_full)
@@ -54,17 +54,21 @@ def test_fast_path_input_gradient_matches_for_soft_inputs():
 
 def test_fast_path_is_only_taken_when_training_with_gradients_and_max_pool():
     fast, _ = _pair()
-    assert fast._uses_fast_path()
+    x = one_hot(_tokens(2))
+    assert fast._uses_fast_path(x)
     with torch.no_grad():
-        assert not fast._uses_fast_path()
-    assert not fast.eval()._uses_fast_path()  # interpretation and prediction use the plain path
+        assert not fast._uses_fast_path(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not fast._uses_fast_path(x)
+    assert not fast._uses_fast_path(x.double())
+    assert not fast.eval()._uses_fast_path(x)  # interpretation and prediction use the plain path
     maxavg, _ = _pair(pool="maxavg")
-    assert not maxavg._uses_fast_path()
+    assert not maxavg.train()._uses_fast_path(x)
     hooked, _ = _pair()
     handle = hooked.activation.register_forward_hook(lambda module, inputs, output: None)
-    assert not hooked._uses_fast_path()
+    assert not hooked._uses_fast_path(x)
     handle.remove()
-    assert hooked._uses_fast_path()
+    assert hooked._uses_fast_path(x)
 
 
 def test_fast_path_keeps_the_module_layout():

@@ -7,8 +7,8 @@ Both strands (``strands="both"``, DeepBind's reverse-complement mode): the netwo
 sequence and its reverse complement separately and returns the element-wise **maximum of the
 two logit vectors**: ``max(pool_head(conv_features(x)), pool_head(conv_features(rc(x))))``.
 
-Training fast path (``pool="max"``, training mode, gradients on, no hooks on ``conv`` /
-``activation``): the gradient of a global max reaches one position per sequence and filter, so
+Training fast path (``pool="max"``, training mode, gradients on, float32 on CPU without
+autocast, no hooks on ``conv`` / ``activation``): the gradient of a global max reaches one position per sequence and filter, so
 instead of back-propagating through the whole ``[B, F, L']`` convolution (CPU conv backward is
 most of a DeepBind training step), :meth:`DeepBind._pooled_max` runs the convolution without
 autograd, takes each filter's first argmax, gathers those ``B x F`` input windows, and its
@@ -150,12 +150,15 @@ class DeepBind(nn.Module):
         """Global pooling, dropout and the dense head: ``[B, F, L']`` -> logits ``[B, T]``."""
         return self.head(self.pool(features))
 
-    def _uses_fast_path(self) -> bool:
-        """Training with max pooling and gradients on, and nobody hooked into the conv layers."""
-        hooked = any(
-            module._forward_hooks or module._forward_pre_hooks for module in (self.conv, self.activation)
-        )
-        return self.training and self.pool.kind == "max" and torch.is_grad_enabled() and not hooked
+    def _uses_fast_path(self, x: torch.Tensor) -> bool:
+        """Training on CPU in float32 with max pooling and gradients on, and nobody hooked into the
+        conv layers. Not under autocast: low-precision maxima tie often, and the full backward
+        splits a tied maximum's gradient where the fast path gives it to the first."""
+        if not (self.training and self.pool.kind == "max" and torch.is_grad_enabled()):
+            return False
+        if x.device.type != "cpu" or x.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
+            return False
+        return not any(module._forward_hooks or module._forward_pre_hooks for module in (self.conv, self.activation))
 
     def _pooled_max(self, x: torch.Tensor) -> torch.Tensor:
         """``pool(conv_features(x))`` for ``pool="max"``: ``[B, 4, L]`` -> ``[B, F]``, with the
@@ -167,7 +170,7 @@ class DeepBind(nn.Module):
         return self.activation(_MaxWindowGradient.apply(values, windows, self.conv.weight, self.conv.bias))
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        if self._uses_fast_path():
+        if self._uses_fast_path(x):
             return self.head(self._pooled_max(x))
         return self.pool_head(self.conv_features(x))
 
