@@ -94,3 +94,34 @@ def test_pipeline_recovers_the_old_version_the_data_were_made_with(tmp_path, old
     assert filters["matches"]["filter0"]["target"] == "MA0058.3 MAX"
     recovered = filters["recovery_best"]["recovered"]
     assert recovered == {"MA0466.2 CEBPB": [], "MA0058.3 MAX": ["filter0"], "MA0137.3 STAT1": []}
+
+
+def test_experiment_step_scores_the_embedded_versions(tmp_path, old_data):
+    """The experiment pipeline's interpret step (a run folder + a data store) also scores the
+    exact matrices: a filter set to the old MAX matrix MA0058.3 recovers 'MA0058.3 MAX'."""
+    from motifnet.data import save
+    from motifnet.experiments.interpretation import interpret_arm
+    from motifnet.models import build
+    from motifnet.runs import save_weights
+    from motifnet.training import fit
+
+    test = old_data.subset(np.flatnonzero(old_data.annotations["split"] != "train"))
+    save(test, tmp_path / "data" / "test")
+    model = build("deepbind", old_data.n_targets, old_data.length, n_filters=2, filter_length=10)
+    fit(model, test, None, out_dir=tmp_path / "run", quiet=True, seed=0, epochs=1)
+    old_max = jaspar_module.fetch("MA0058.3").probabilities
+    with torch.no_grad():
+        model.conv.weight.zero_()
+        model.conv.weight[0] = torch.from_numpy(np.log2((old_max + 0.01) / 0.26))
+        model.conv.bias.zero_()
+    save_weights({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp_path / "run" / "model.safetensors")
+    options = {"attributions": False, "n_logos": 0}
+    headline = interpret_arm(tmp_path / "run", tmp_path / "data", options, tmp_path / "out")
+    from motifnet.runs import read_json
+
+    info = read_json(tmp_path / "out" / "interpret.json")
+    assert [row["id"] for row in info["true_motifs"]] == OLD_VERSIONS
+    assert info["recovered"]["MA0058.3 MAX"] == ["filter0"]
+    assert headline["motif_recovery_fraction"] == pytest.approx(1 / 3)
+    assert info["by_motif"]["MA0058.3 MAX"]["rank_in_closest_filter"] == 1
+    assert set(info["sites_oracle"]) == {f"{i} {n}" for i, n in zip(OLD_VERSIONS, old_data.motif_names)}

@@ -4,7 +4,9 @@ For one trained model and its data set:
 
 1. filters -> PPMs (Koo & Eddy activation method) on test sequences -> informative filters ->
    Tomtom against a database (JASPAR2024 CORE vertebrates by default); with simulated data, the
-   fraction of filters matching a true motif and the true motifs recovered (E < 0.1);
+   fraction of filters matching a true motif and the true motifs recovered (E < 0.1), scored
+   against the exact matrices the simulator embedded (:mod:`motifnet.interpret.truth`: ids with
+   versions, swapped into the database), per motif the closest filter, and the sites oracle;
 2. attributions (gradient x input by default) of correctly predicted test sequences that hold a
    true site, for the output of the site's motif -> localization accuracy (the predicted window
    centre falls in the true site);
@@ -77,7 +79,7 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     from motifnet.interpret.filters import activation_motifs
     from motifnet.interpret.logos import filter_match_figure, save_figure
     from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
-    from motifnet.interpret.truth import describe, release_for, true_motifs, with_true_motifs
+    from motifnet.interpret.truth import by_motif, describe, release_for, sites_oracle, true_motifs, with_true_motifs
     from motifnet.models import first_conv
 
     try:
@@ -120,7 +122,8 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     if keys:
         score = recovery(result, keys, e_value=e_value)
         out.update(filter_match_fraction=score.filter_match_fraction, motif_recovery_fraction=score.motif_recovery_fraction,
-                   recovered=score.recovered)
+                   recovered=score.recovered, by_motif=by_motif(result, keys, e_value),
+                   sites_oracle=sites_oracle(test, truths, database, e_value))
         for motif, matched in score.recovered.items():
             if matched:
                 q = min((names.index(f) for f in matched), key=lambda i: result.p_values[i, best[i]])

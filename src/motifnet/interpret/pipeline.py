@@ -189,8 +189,12 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
                        for q in range(len(kept))}
     info["n_significant"] = int((e_best < opts.e_value).sum())
     if keys:
+        from motifnet.interpret.truth import by_motif, sites_oracle
+
         for criterion in ("best", "any"):
             info[f"recovery_{criterion}"] = recovery(result, keys, opts.e_value, criterion).as_dict()
+        info["by_motif"] = by_motif(result, keys, opts.e_value)
+        info["sites_oracle"] = sites_oracle(data.subset(rows), truths, database, opts.e_value)
     order = [q for q in np.argsort(e_best) if e_best[q] < opts.e_value][: opts.n_logos]
     for q in order:
         t = best[q]

@@ -185,3 +185,70 @@ def describe(truths: Sequence[TrueMotif], changes: dict[str, str]) -> list[dict]
     """JSON rows: name, id, source and how the database holds each true matrix."""
     return [{"name": t.name, "id": t.id, "source": t.source, "database": changes.get(t.id, "by name")}
             for t in truths]
+
+
+def by_motif(result, keys: Sequence[str], e_value: float = 0.1) -> dict[str, dict]:
+    """Per true motif (``keys`` as from :func:`with_true_motifs`): the filters whose best match
+    (E < ``e_value``) it is, and the filter closest to it (smallest p-value against it) with the
+    rank of the true matrix among that filter's matches and that filter's own best match.
+
+    Args:
+        result: a :class:`~motifnet.interpret.tomtom.TomtomResult` of filters vs a database
+            holding the true matrices.
+    """
+    from motifnet.interpret.tomtom import matching
+
+    best = result.best()
+    targets = result.targets
+    out: dict[str, dict] = {}
+    for key in keys:
+        rows = matching(targets, key, exact=True)
+        if not rows:
+            out[key] = {"in_database": False}
+            continue
+        t = rows[0]
+        q = int(np.argmin(result.p_values[:, t]))
+        b = int(best[q])
+        out[key] = {
+            "recovered_by": [result.query_names[i] for i in range(len(best))
+                             if best[i] in rows and result.e_values[i, best[i]] < e_value],
+            "closest_filter": result.query_names[q],
+            "closest_e_value": float(result.e_values[q, t]),
+            "rank_in_closest_filter": int((result.p_values[q] < result.p_values[q, t]).sum()) + 1,
+            "closest_filter_best": f"{targets.ids[b]} {targets.names[b]}",
+            "closest_filter_best_e_value": float(result.e_values[q, b]),
+        }
+    return out
+
+
+def sites_oracle(data, truths: Sequence[TrueMotif], database, e_value: float = 0.1) -> dict[str, dict]:
+    """What a perfect learner could show: the PPM of each true motif's embedded instances (read
+    on their own strand) compared with ``database`` (which should hold the true matrices, see
+    :func:`with_true_motifs`). Per motif key: its best match, E-value, and the rank of the true
+    matrix. Instances drawn at p < 1e-4 from a short motif are all (nearly) its consensus, whose
+    best match can be a paralog's sharper matrix."""
+    from motifnet.interpret.tomtom import tomtom
+
+    chosen, queries = [], []
+    for index, t in enumerate(truths):
+        counts = site_counts(data, index)
+        if counts is not None and t.id is not None:
+            chosen.append(t)
+            queries.append(counts / counts.sum(axis=0, keepdims=True))
+    if not queries:
+        return {}
+    result = tomtom(queries, database, [t.key for t in chosen], n_jobs=1)
+    out = {}
+    for q, t in enumerate(chosen):
+        b = int(result.best()[q])
+        row = database.ids.index(t.id) if t.id in database.ids else None
+        counts = site_counts(data, truths.index(t))
+        out[t.key] = {
+            "n_sites": int(counts[:, 0].sum()),
+            "best": f"{database.ids[b]} {database.names[b]}",
+            "best_e_value": float(result.e_values[q, b]),
+            "true_rank": None if row is None else int((result.p_values[q] < result.p_values[q, row]).sum()) + 1,
+            "true_e_value": None if row is None else float(result.e_values[q, row]),
+            "recoverable": bool(row is not None and b == row and result.e_values[q, b] < e_value),
+        }
+    return out
