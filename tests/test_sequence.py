@@ -163,6 +163,25 @@ def test_dinucleotide_shuffle_batch_keeps_padding_in_place():
     assert np.array_equal(out, dinucleotide_shuffle(tokens, lengths, seed=0))
 
 
+def test_dinucleotide_shuffle_keeps_dtype_and_matches_rows_and_vectors():
+    tokens = encode("ACGTTGCAAGCTTAGCCGATATCGGCTAAGCTTGCAACGT")
+    as_int = dinucleotide_shuffle(tokens.astype(np.int64), seed=5)
+    assert as_int.dtype == np.int64 and np.array_equal(as_int, dinucleotide_shuffle(tokens, seed=5))
+    assert np.array_equal(dinucleotide_shuffle(tokens[None], seed=5)[0], dinucleotide_shuffle(tokens, seed=5))
+    assert dinucleotide_shuffle(np.zeros((0, 7), np.uint8), seed=1).shape == (0, 7)
+
+
+def test_dinucleotide_shuffle_refuses_foreign_tokens_and_bad_lengths():
+    with pytest.raises(MotifnetError, match="0..4"):
+        dinucleotide_shuffle(np.array([0, 1, 7, 2], np.uint8))
+    with pytest.raises(MotifnetError, match="0..4"):
+        dinucleotide_shuffle(np.array([0, -1, 2], np.int64))
+    with pytest.raises(MotifnetError, match="lengths"):
+        dinucleotide_shuffle(np.zeros((2, 5), np.uint8), lengths=[5, 6])
+    with pytest.raises(MotifnetError, match="lengths"):
+        dinucleotide_shuffle(np.zeros((2, 5), np.uint8), lengths=[5])
+
+
 def test_dinucleotide_shuffle_is_roughly_uniform_over_eulerian_paths():
     # the three walks from A to A that use the pairs AC, CA, AG, GA, AC, CA: each one appears
     tokens = encode("ACAGACA")

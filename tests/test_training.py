@@ -285,20 +285,24 @@ def test_unwritable_or_occupied_run_dir_fails_before_training(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "run"]
 
 
-def test_compiled_shuffle_matches_the_reference_method():
-    from motifnet.negatives import shuffle_rows
-    from motifnet.sequence import dinucleotide_shuffle
-
+def test_negatives_shuffle_every_row_within_its_length_uniformly_over_walks():
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, 5, (300, 40)).astype(np.uint8)
     lengths = rng.integers(1, 41, 300)
-    out = shuffle_rows(tokens, lengths, seed=1)
+    tokens[np.arange(40) >= lengths[:, None]] = 4
+    positives = SeqData(tokens, np.ones((300, 1), np.float32), "binary", ["bound"], np.arange(300).astype(str),
+                        "DNA", lengths)
+    out = make_negatives(positives, seed=1).tokens
     for row, shuffled, n in zip(tokens, out, lengths):
         assert (dinucleotide_counts(row[:n]) == dinucleotide_counts(shuffled[:n])).all()
         assert (row[n:] == shuffled[n:]).all() and row[0] == shuffled[0] and row[n - 1] == shuffled[n - 1]
-    # the same set of possible shuffles as the reference implementation
-    one = np.repeat(np.array([[0, 1, 0, 2, 0, 3, 0, 1]], np.uint8), 2000, axis=0)
-    assert {r.tobytes() for r in shuffle_rows(one, seed=3)} == {r.tobytes() for r in dinucleotide_shuffle(one, seed=3)}
+    assert (out != tokens).any()
+    # ACAGACA has three Eulerian walks (the order of A's exits C, G, C): each about a third of the time
+    one = np.repeat(np.array([[0, 1, 0, 2, 0, 1, 0]], np.uint8), 3000, axis=0)
+    many = SeqData(one, np.ones((3000, 1), np.float32), "binary", ["bound"], np.arange(3000).astype(str), "DNA",
+                   np.full(3000, 7))
+    walks, counts = np.unique(make_negatives(many, seed=3).tokens, axis=0, return_counts=True)
+    assert len(walks) == 3 and (np.abs(counts / 3000 - 1 / 3) < 0.035).all()
 
 
 def test_a_full_disk_mid_run_is_one_error_and_leaves_the_last_complete_checkpoint(tmp_path, monkeypatch):

@@ -219,49 +219,89 @@ def dinucleotide_counts(tokens: np.ndarray) -> np.ndarray:
     return counts.reshape(5, 5)
 
 
-def _shuffle_one(tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Altschul–Erikson shuffle of one token vector: a random Eulerian walk of its pair graph."""
-    n = len(tokens)
-    if n <= 2:
-        return tokens.copy()
-    seq = tokens.tolist()
-    first, last = seq[0], seq[-1]
-    edges: dict[int, list[int]] = {}
-    for a, b in zip(seq[:-1], seq[1:]):
-        edges.setdefault(a, []).append(b)
-    # Choose a last exit edge for every vertex but `last` so that these edges form a tree
-    # rooted at `last` (Wilson-style check: following last edges from any vertex reaches it).
-    while True:
-        last_edge = {v: outs[rng.integers(len(outs))] for v, outs in edges.items() if v != last}
-        if all(_reaches(v, last, last_edge) for v in last_edge):
-            break
-    walk_edges: dict[int, list[int]] = {}
-    for v, outs in edges.items():
-        rest = list(outs)
-        if v != last:
-            rest.remove(last_edge[v])
-        order = rng.permutation(len(rest))
-        walk_edges[v] = [rest[i] for i in order] + ([last_edge[v]] if v != last else [])
-    result = [first]
-    position = {v: 0 for v in walk_edges}
-    current = first
-    for _ in range(n - 1):
-        following = walk_edges[current][position[current]]
-        position[current] += 1
-        result.append(following)
-        current = following
-    return np.asarray(result, dtype=tokens.dtype)
+def _shuffle_rows(tokens, lengths, seed):  # compiled with numba by _shuffle_kernel
+    """Altschul-Erikson shuffle of each row's first ``lengths[r]`` tokens (values 0..4): a random
+    Eulerian walk of the row's pair graph from its first to its last base.
+
+    For each row: list every vertex's out-edges (successors in order of appearance); draw a
+    last exit edge for every vertex but the final base until those edges form a tree rooted at
+    it (following last edges from any vertex reaches the final base: rejection, as in Altschul &
+    Erikson); shuffle each vertex's other edges (Fisher-Yates) and put its last edge at the end;
+    walk from the first base taking each vertex's edges in that order.
+    """
+    np.random.seed(seed)
+    out = tokens.copy()
+    n_rows, width = tokens.shape
+    succ = np.empty((5, max(width, 1)), dtype=np.uint8)
+    count = np.zeros(5, dtype=np.int64)
+    last_edge = np.empty(5, dtype=np.int64)
+    used = np.zeros(5, dtype=np.int64)
+    for r in range(n_rows):
+        n = lengths[r]
+        if n <= 2:
+            continue
+        seq = tokens[r]
+        count[:] = 0
+        for i in range(n - 1):
+            a = seq[i]
+            succ[a, count[a]] = seq[i + 1]
+            count[a] += 1
+        first = seq[0]
+        last = seq[n - 1]
+        while True:
+            for v in range(5):
+                last_edge[v] = -1
+                if v != last and count[v] > 0:
+                    last_edge[v] = np.random.randint(count[v])
+            ok = True
+            for v in range(5):
+                if v == last or count[v] == 0:
+                    continue
+                u = v
+                steps = 0
+                while u != last and steps < 6 and count[u] > 0:  # a cycle never reaches `last`
+                    u = succ[u, last_edge[u]]
+                    steps += 1
+                if u != last:
+                    ok = False
+                    break
+            if ok:
+                break
+        for v in range(5):
+            k = count[v]
+            if k == 0:
+                continue
+            end = k
+            if v != last:
+                j = last_edge[v]
+                succ[v, j], succ[v, k - 1] = succ[v, k - 1], succ[v, j]
+                end = k - 1
+            for i in range(end - 1, 0, -1):
+                j = np.random.randint(i + 1)
+                succ[v, i], succ[v, j] = succ[v, j], succ[v, i]
+        used[:] = 0
+        current = first
+        out[r, 0] = first
+        for i in range(1, n):
+            following = succ[current, used[current]]
+            used[current] += 1
+            out[r, i] = following
+            current = following
+    return out
 
 
-def _reaches(start: int, target: int, last_edge: dict[int, int]) -> bool:
-    seen = set()
-    vertex = start
-    while vertex != target:
-        if vertex in seen or vertex not in last_edge:
-            return False
-        seen.add(vertex)
-        vertex = last_edge[vertex]
-    return True
+_SHUFFLE_KERNEL = None
+
+
+def _shuffle_kernel():
+    """:func:`_shuffle_rows` compiled with numba (on first use, cached on disk: importing this
+    module stays light)."""
+    global _SHUFFLE_KERNEL
+    if _SHUFFLE_KERNEL is None:
+        import numba
+
+        _SHUFFLE_KERNEL = numba.njit(cache=True, nogil=True)(_shuffle_rows)
+    return _SHUFFLE_KERNEL
 
 
 def dinucleotide_shuffle(
@@ -272,22 +312,35 @@ def dinucleotide_shuffle(
     """Shuffle each sequence keeping its dinucleotide counts exactly (Altschul & Erikson 1985).
 
     The first and last bases are kept. Each row's padding (beyond ``lengths``) stays in place.
+    Compiled with numba (about 10x faster than pure Python; the first call in a fresh
+    environment compiles it once, then it is cached on disk).
 
     Args:
-        tokens: uint8 ``[L]`` or ``[N, L]``.
+        tokens: uint8 ``[L]`` or ``[N, L]``, values 0..4.
         lengths: true lengths ``[N]`` (default: the full width).
-        seed: an int seed or a ``numpy.random.Generator``; the same seed gives the same result.
+        seed: an int seed or a ``numpy.random.Generator`` (one draw is taken from it); the same
+            seed gives the same result.
 
     Returns:
         A new array of the same shape and dtype.
+
+    Raises:
+        MotifnetError: a token outside 0..4, or a length outside 0..L.
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    tokens = np.asarray(tokens)
-    if tokens.ndim == 1:
-        return _shuffle_one(tokens, rng)
-    out = tokens.copy()
-    width = tokens.shape[1]
-    for i in range(len(tokens)):
-        n = width if lengths is None else int(lengths[i])
-        out[i, :n] = _shuffle_one(tokens[i, :n], rng)
-    return out
+    array = np.asarray(tokens)
+    rows = array.reshape(1, -1) if array.ndim == 1 else array
+    if rows.ndim != 2:
+        raise MotifnetError(f"dinucleotide_shuffle takes tokens [L] or [N, L], not {array.ndim} dimensions")
+    if rows.size and (rows.min() < 0 or rows.max() > N_TOKEN):
+        raise MotifnetError(f"tokens must lie in 0..{N_TOKEN} (A, C, G, T/U, N)")
+    width = rows.shape[1]
+    if lengths is None:
+        lengths = np.full(len(rows), width, np.int64)
+    else:
+        lengths = np.asarray(lengths, np.int64).reshape(-1)
+        if len(lengths) != len(rows) or (len(lengths) and (lengths.min() < 0 or lengths.max() > width)):
+            raise MotifnetError(f"lengths must give one value in 0..{width} per sequence")
+    kernel_seed = int(rng.integers(2**32))
+    shuffled = _shuffle_kernel()(np.ascontiguousarray(rows, dtype=np.uint8), lengths, kernel_seed)
+    return shuffled.astype(array.dtype, copy=False).reshape(array.shape)
