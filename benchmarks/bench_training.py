@@ -10,9 +10,14 @@ Adam 1e-3, batch 128, timed round-robin (engine, naive, engine, naive, ...; medi
   way tutorials do (a dict of per-letter lists -> ``torch.tensor(...).T``), the default
   ``DataLoader`` collation, and the usual ``zero_grad / loss / backward / step`` loop.
 
-FLOP rate: forward + backward FLOPs of one training step counted by
-``torch.utils.flop_counter.FlopCounterMode`` (conv, matmul), plus recurrent layers counted by hand
-(``2 * gates * hidden * (input + hidden)`` per step, direction and sequence, backward = 2x
+Both loops train the same model object (a deep copy of one initial model), so model-side speed-ups
+count for both: DeepBind's training fast path (``models/deepbind.py``: the max-pool gradient
+through each filter's argmax window instead of a full convolution backward) runs in the naive
+loop too.
+
+FLOP rate: forward + backward FLOPs of one training step as executed (DeepBind's fast path does
+no convolution backward) counted by ``torch.utils.flop_counter.FlopCounterMode`` (conv, matmul),
+plus recurrent layers counted by hand (``2 * gates * hidden * (input + hidden)`` per step, direction and sequence, backward = 2x
 forward), divided by the engine's step time, as a fraction of this machine's float32 matmul rate
 (``torch.matmul`` of 2048 x 2048, measured in the same run with the same threads).
 
@@ -166,7 +171,8 @@ def run(quick: bool = False) -> dict:
         f"{n} random sequences per epoch, batch 128, Adam; median of {repeat} round-robin epochs; "
         f"{info['torch_threads']} torch thread(s); load average {info['load_avg_1min']} (shared machine: "
         "other engineers' jobs run at the same time). Naive = per-string tutorial one-hot in Dataset.__getitem__ "
-        "+ default DataLoader collation. Same seed -> identical final loss and weights: "
+        "+ default DataLoader collation; both loops train copies of the same model (DeepBind's training fast path "
+        "runs in both). Same seed -> identical final loss and weights: "
         f"{deterministic}."
     )
     return {"title": "Training throughput: engine vs naive PyTorch loop", "rows": rows, "notes": notes,
