@@ -17,9 +17,10 @@ loop too.
 
 FLOP rate: forward + backward FLOPs of one training step as executed (DeepBind's fast path does
 no convolution backward) counted by ``torch.utils.flop_counter.FlopCounterMode`` (conv, matmul),
-plus recurrent layers counted by hand (``2 * gates * hidden * (input + hidden)`` per step, direction and sequence, backward = 2x
-forward), divided by the engine's step time, as a fraction of this machine's float32 matmul rate
-(``torch.matmul`` of 2048 x 2048, measured in the same run with the same threads).
+plus recurrent layers counted by hand (``2 * gates * hidden * (input + hidden)`` per step,
+direction and sequence, backward = 2x forward), divided by the engine's step time, as a fraction
+of this machine's float32 matmul rate (``torch.matmul`` of 2048 x 2048, measured in the same run
+with the same threads).
 
 Same seed -> identical metrics: the engine is run twice with the same seed and the final training
 losses and weights are compared.
