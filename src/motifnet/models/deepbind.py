@@ -8,14 +8,16 @@ sequence and its reverse complement separately and returns the element-wise **ma
 two logit vectors**: ``max(pool_head(conv_features(x)), pool_head(conv_features(rc(x))))``.
 
 Training fast path (``pool="max"``, training mode, gradients on, float32 on CPU without
-autocast, no hooks on ``conv`` / ``activation``): the gradient of a global max reaches one position per sequence and filter, so
-instead of back-propagating through the whole ``[B, F, L']`` convolution (CPU conv backward is
-most of a DeepBind training step), :meth:`DeepBind._pooled_max` runs the convolution without
-autograd, takes each filter's first argmax, gathers those ``B x F`` input windows, and its
-backward is that of the convolution at those windows only (``O(B F m)`` instead of
-``O(B F L m)``). The forward values are bitwise those of ``pool(conv_features(x))``; parameter
-(and input) gradients equal the full backward's up to float summation order (with exactly tied
-maxima the whole gradient goes to the first one instead of being split among them).
+autocast, no hooks on ``conv`` / ``activation``): the gradient of a global max reaches one
+position per sequence and filter, so instead of back-propagating through the whole
+``[B, F, L']`` convolution (CPU conv backward was most of a DeepBind training step),
+:meth:`DeepBind._pooled_max` runs the convolution without autograd, takes each filter's first
+argmax, gathers those ``B x F`` input windows, and its backward is that of the convolution at
+those windows only (``O(B F m)`` instead of ``O(B F L m)``). The forward values are bitwise
+those of ``pool(conv_features(x))``; parameter (and input) gradients equal the full backward's
+up to float summation order (with exactly tied maxima the whole gradient goes to the first one
+instead of being split among them). Evaluation, prediction and interpretation (eval mode, or
+hooks on the conv) use the plain path.
 """
 
 from __future__ import annotations
