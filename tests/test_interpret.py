@@ -269,6 +269,25 @@ def test_attributions_localize_only_when_labels_are_real():
 # Logos
 
 
+def test_both_strands_counts_minus_strand_instances_in_the_filters_orientation(jaspar):
+    ctcf = jaspar.probabilities[jaspar.index("MA0139")]
+    model = MaxPoolNet(1, ctcf.shape[1])
+    model.strands = "both"
+    with torch.no_grad():
+        model.conv.weight[0] = torch.from_numpy(np.log2((ctcf + 0.01) / 0.26))
+        model.conv.bias.zero_()
+    rng = np.random.default_rng(1)
+    tokens, _, _ = _plant(rng, 400, 60, [ctcf[::-1, ::-1].copy()], fraction=0.5)  # both strands of the RC
+    forward = filters.activation_motifs(model, tokens, threshold=0.6)
+    both = filters.activation_motifs(model, tokens, threshold=0.6, strands=filters.model_strands(model))
+    assert filters.model_strands(model) == "both" and filters.model_strands(MaxPoolNet(1, 3)) == "forward"
+    assert both.n_sites[0] > 1.6 * forward.n_sites[0] > 0
+    consensus = ctcf.argmax(axis=0)
+    assert (both.probabilities()[0].argmax(axis=0) == consensus).mean() > 0.9
+    with pytest.raises(Exception, match="strands"):
+        filters.activation_motifs(model, tokens, strands="minus")
+
+
 def test_logo_figures_save_as_png_and_svg(tmp_path, jaspar):
     from matplotlib.figure import Figure
 

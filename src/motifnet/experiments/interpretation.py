@@ -76,7 +76,7 @@ def interpret_arm(run_dir: Path, data_dir: Path, options: dict, folder: Path, qu
 
 
 def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) -> dict:
-    from motifnet.interpret.filters import activation_motifs
+    from motifnet.interpret.filters import activation_motifs, model_strands
     from motifnet.interpret.logos import filter_match_figure, save_figure
     from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
     from motifnet.interpret.truth import by_motif, describe, release_for, sites_oracle, true_motifs, with_true_motifs
@@ -87,7 +87,7 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     except MotifnetError:
         return {"note": "no convolution on the input: filter motifs do not apply"}
     rows = np.arange(min(len(test), int(opts["n_sequences"])))
-    filters = activation_motifs(model, test.tokens[rows], quiet=quiet)
+    filters = activation_motifs(model, test.tokens[rows], quiet=quiet, strands=model_strands(model))
     kept, queries, _ = informative_queries(filters.probabilities(), filters.n_sites)
     out: dict[str, Any] = {"n_filters": len(filters), "n_informative": int(len(kept))}
     if len(kept) == 0:

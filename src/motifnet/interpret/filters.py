@@ -194,6 +194,7 @@ def activation_motifs(
     pad_value: float = 0.0,
     device=None,
     quiet: bool = True,
+    strands: str = "forward",
 ) -> FilterMotifs:
     """Koo & Eddy filter motifs: count the windows activating each filter above
     ``threshold`` x its maximum over ``data``.
@@ -206,17 +207,30 @@ def activation_motifs(
         pad_value: value of the conv's padding columns when windows reach past the ends.
         device: where to compute (default: the conv's device).
         quiet: hide the progress bar.
+        strands: 'forward' scans the sequences as given; 'both' also scans their reverse
+            complements (for a model that reads both strands, e.g. DeepBind ``strands="both"``:
+            a filter then sees the instances on either strand, each window counted in the
+            filter's own orientation). See :func:`model_strands`.
 
     Returns:
         :class:`FilterMotifs` with counts ``[F, 4, k]``. A filter whose maximum activation is not
         positive (it never fires after a ReLU) gets no windows (``n_sites`` 0).
 
     Raises:
-        MotifnetError: a threshold outside (0, 1], empty data or a model without a first conv.
+        MotifnetError: a threshold outside (0, 1], empty data, a model without a first conv or
+            an unknown ``strands``.
     """
     import torch
     from torch import nn
     from tqdm.auto import tqdm
+
+    from motifnet.sequence import reverse_complement_one_hot
+
+    if strands not in ("forward", "both"):
+        raise MotifnetError(f"strands must be 'forward' or 'both', got {strands!r}")
+
+    def views(x):
+        return (x, reverse_complement_one_hot(x)) if strands == "both" else (x,)
 
     if not 0 < threshold <= 1:
         raise MotifnetError(f"activation threshold must be in (0, 1], got {threshold}")
@@ -229,22 +243,32 @@ def activation_motifs(
         maxima = torch.full((scanner.n_filters,), -torch.inf, device=scanner.device)
         for x in tqdm(_one_hot_batches(data, batch_size, scanner.device), total=-(-n // batch_size),
                       desc="filter maxima", disable=quiet):
-            maxima = torch.maximum(maxima, scanner.activations(x).amax(dim=(0, 2)))
+            for view in views(x):
+                maxima = torch.maximum(maxima, scanner.activations(view).amax(dim=(0, 2)))
         cutoff = torch.where(maxima > 0, threshold * maxima, torch.full_like(maxima, torch.inf))
         counts = torch.zeros(scanner.n_filters, 4, scanner.length, dtype=torch.float64, device=scanner.device)
         n_sites = torch.zeros(scanner.n_filters, dtype=torch.int64, device=scanner.device)
         for x in tqdm(_one_hot_batches(data, batch_size, scanner.device), total=-(-n // batch_size),
                       desc="filter windows", disable=quiet):
-            above = scanner.activations(x) >= cutoff.view(1, -1, 1)  # [B, F, L']
-            windows = scanner.windows(x)  # [B, L', 4, k]
-            counts += torch.einsum("bfj,bjck->fck", above.to(windows.dtype), windows).double()
-            n_sites += above.sum(dim=(0, 2))
+            for view in views(x):
+                above = scanner.activations(view) >= cutoff.view(1, -1, 1)  # [B, F, L']
+                windows = scanner.windows(view)  # [B, L', 4, k]
+                counts += torch.einsum("bfj,bjck->fck", above.to(windows.dtype), windows).double()
+                n_sites += above.sum(dim=(0, 2))
     return FilterMotifs(
         counts=counts.cpu().numpy(),
         n_sites=n_sites.cpu().numpy(),
         max_activation=maxima.cpu().double().numpy(),
         method="activation",
     )
+
+
+def model_strands(model) -> str:
+    """'both' for a model that reads both DNA strands (an attribute ``strands == "both"``, as
+    DeepBind's, or a ``ReverseComplement`` wrapper), else 'forward'."""
+    if getattr(model, "strands", None) == "both" or type(model).__name__ == "ReverseComplement":
+        return "both"
+    return "forward"
 
 
 def weight_motifs(model_or_conv, scale: float = 1.0, n_sites: int = 100) -> FilterMotifs:

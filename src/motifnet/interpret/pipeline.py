@@ -160,14 +160,15 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
     except MotifnetError:
         return {"note": "no convolution reads the input: filter motifs do not apply"}
     _progress(f"filters: activations on {len(rows)} sequences", quiet)
+    strands = filter_motifs.model_strands(model)
     found = filter_motifs.activation_motifs(model, np.asarray(data.tokens[rows]), threshold=opts.threshold,
-                                            batch_size=opts.batch_size, quiet=quiet)
+                                            batch_size=opts.batch_size, quiet=quiet, strands=strands)
     fired = np.flatnonzero(found.n_sites > 0)
     if len(fired):
         filter_motifs.write_meme(found, out / "filters.meme", fired, alphabet=data.alphabet)
     kept, queries, starts = informative_queries(found.probabilities(), found.n_sites)
     info: dict[str, Any] = {"n_filters": len(found), "n_fired": int(len(fired)), "n_informative": int(len(kept)),
-                            "filter_length": found.length}
+                            "filter_length": found.length, "strands": strands}
     if len(kept) == 0:
         info["note"] = "no informative filter"
         return info
