@@ -132,6 +132,27 @@ def test_danq_paper_parameter_count_and_shape():
         assert model(one_hot_batch(1, 1000)).shape == (1, 919)
 
 
+def test_danq_padding_sees_the_sequence_ends_without_new_parameters():
+    """Unpadded, conv 19 + pool 10 on 100 bp drops the last windows: the last input columns get no
+    gradient. Padding by filter_length - 1 with a ceil pool reaches every column (same weights)."""
+    torch.manual_seed(0)
+    small = {"n_filters": 8, "lstm_hidden": 4, "dense": 8, "conv_dropout": 0.0, "lstm_dropout": 0.0}
+    plain = build("danq", 3, 100, preset="classroom", **small).eval()
+    padded = build("danq", 3, 100, preset="classroom", padding=18, pool_ceil=True, **small).eval()
+    assert list(plain.state_dict()) == list(padded.state_dict())
+    padded.load_state_dict(plain.state_dict())
+    assert padded.config["params"]["padding"] == 18 and plain.config["params"]["padding"] == 0
+    reach = {}
+    for name, model in (("plain", plain), ("padded", padded)):
+        x = one_hot_batch(4, 100).requires_grad_(True)
+        model(x).sum().backward()
+        reach[name] = x.grad.abs().sum(dim=(0, 1))
+    assert (reach["plain"][98:] == 0).all() and (reach["plain"][:98] > 0).all()
+    assert (reach["padded"] > 0).all()
+    with pytest.raises(MotifnetError, match="padding"):
+        build("danq", 3, 100, preset="classroom", padding=-1)
+
+
 def test_deepsea_paper_parameter_count_and_shape():
     model = build("deepsea", 919, 1000, preset="paper").eval()
     convs = (4 * 320 * 8 + 320) + (320 * 480 * 8 + 480) + (480 * 960 * 8 + 960)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from motifnet.models.layers import GlobalPool, check_choice, check_positive_length, conv_length, dense_head
+from motifnet.errors import MotifnetError
+from motifnet.models.layers import GlobalPool, PadInput, check_choice, check_positive_length, conv_length, dense_head
 
 PRESETS = {
     "paper": {
@@ -41,7 +42,7 @@ PRESETS = {
 class DanQ(nn.Module):
     """DanQ: one-hot ``[B, 4, L]`` -> logits ``[B, n_targets]``.
 
-    Layers: Conv1d(4, n_filters, filter_length) (no padding) -> ReLU -> MaxPool1d(pool_size) ->
+    Layers: [pad] -> Conv1d(4, n_filters, filter_length) -> ReLU -> MaxPool1d(pool_size) ->
     Dropout(conv_dropout) -> BiLSTM(lstm_hidden per direction, batch-first over the
     ``L' = (L - filter_length + 1) // pool_size`` positions) -> Dropout(lstm_dropout) -> flatten
     ``[B, L' * 2 * lstm_hidden]`` -> Linear(dense) -> ReLU -> Linear(n_targets).
@@ -49,9 +50,13 @@ class DanQ(nn.Module):
     concatenated, over positions (``[B, 2 * lstm_hidden]``, ``maxavg``: ``[B, 4 * lstm_hidden]``): position-invariant, and much quicker to train when motif
     positions are random (the classroom preset uses "max"). ``batch_norm=True`` adds BatchNorm
     between the convolution and its ReLU (not in the paper; speeds up training of small models).
+    ``padding=p`` pads the input with ``p`` columns of 0.25 on each side (as DeepBind; the paper
+    pads nothing) so that motifs at the sequence ends are seen by every filter offset
+    (``p = filter_length - 1``: every window touching the sequence); ``pool_ceil=True`` keeps the
+    last, partial pooling window instead of dropping it (``L' = ceil(...)``). Neither adds parameters.
 
     Raises:
-        MotifnetError: ``input_length`` too short for the convolution and pooling.
+        MotifnetError: ``input_length`` too short for the convolution and pooling; negative ``padding``.
     """
 
     def __init__(
@@ -67,15 +72,21 @@ class DanQ(nn.Module):
         dense: int = 925,
         lstm_output: str = "flatten",
         batch_norm: bool = False,
+        padding: int = 0,
+        pool_ceil: bool = False,
     ) -> None:
         super().__init__()
         check_choice("lstm_output", lstm_output, ("flatten", "max", "mean", "maxavg"))
-        length = conv_length(input_length, filter_length) // pool_size
+        if padding < 0:
+            raise MotifnetError(f"danq: padding must be >= 0, got {padding}")
+        positions = conv_length(input_length + 2 * padding, filter_length)
+        length = -(-positions // pool_size) if pool_ceil else positions // pool_size
         check_positive_length("danq", length, input_length)
+        self.pad = PadInput(padding)
         self.conv = nn.Conv1d(4, n_filters, filter_length)
         self.norm = nn.BatchNorm1d(n_filters) if batch_norm else nn.Identity()
         self.activation = nn.ReLU()
-        self.pool = nn.MaxPool1d(pool_size)
+        self.pool = nn.MaxPool1d(pool_size, ceil_mode=pool_ceil)
         self.conv_dropout = nn.Dropout(conv_dropout)
         self.lstm = nn.LSTM(n_filters, lstm_hidden, batch_first=True, bidirectional=True)
         self.lstm_dropout = nn.Dropout(lstm_dropout)
@@ -85,7 +96,7 @@ class DanQ(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
-        features = self.conv_dropout(self.pool(self.activation(self.norm(self.conv(x)))))  # [B, F, L']
+        features = self.conv_dropout(self.pool(self.activation(self.norm(self.conv(self.pad(x))))))  # [B, F, L']
         outputs, _ = self.lstm(features.transpose(1, 2))  # [B, L', 2H]
         outputs = self.lstm_dropout(outputs)
         if isinstance(self.summary, GlobalPool):
