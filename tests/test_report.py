@@ -71,6 +71,11 @@ def test_conclusions_follow_the_numbers():
                        "where LSTM beat RNN by 0.420 (0.970 vs 0.550).")
     trend = concl.trends(sweep, ["RNN"], "auroc", values, "length")[0]
     assert "from 0.990 at length 50 to 0.550 at length 500 (-0.440)" in trend and "Spearman correlation with length -1.00" in trend
+    names = ["SP1_GM12878", "ARID3A_K562", "REST_GM12878"]  # a sweep over names has no order: range and mean
+    named = [{"label": "DeepBind", "sweep_value": v, "auroc": a} for v, a in zip(names, [0.90, 0.80, 0.99])]
+    said = concl.trends(named, ["DeepBind"], "auroc", names, "experiment")
+    assert said == ["DeepBind: test AUROC ranged from 0.800 (experiment ARID3A_K562) to 0.990 "
+                    "(experiment REST_GM12878) over 3 experiment values; mean 0.897."]
     best = concl.best_per_value(sweep, ["LSTM", "RNN"], "auroc", values, "length")[0]
     assert "length 500: LSTM (0.970)" in best
     reversed_sweep = [dict(r, auroc=1.5 - r["auroc"]) for r in sweep]

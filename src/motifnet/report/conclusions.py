@@ -134,7 +134,8 @@ def comparisons(
 
 def trends(rows: Sequence[Mapping[str, Any]], labels: Sequence[str], metric: str, values: Sequence, sweep: str) -> list[str]:
     """For each model: the metric at the first and last sweep value, the best value, and the rank
-    correlation with the sweep value (numeric sweeps)."""
+    correlation with the sweep value (numeric sweeps). A sweep over names (not numbers, e.g.
+    experiments) has no order, so there only the range and the mean are stated."""
     sentences = []
     name = metric_name(metric)
     numeric = all(_finite(v) for v in values)
@@ -142,6 +143,14 @@ def trends(rows: Sequence[Mapping[str, Any]], labels: Sequence[str], metric: str
         series = _series(rows, label, metric, values)
         points = [(v, s) for v, s in zip(values, series) if _finite(s)]
         if len(points) < 2:
+            continue
+        if not numeric:
+            (v_lo, lo), (v_hi, hi) = min(points, key=lambda p: p[1]), max(points, key=lambda p: p[1])
+            mean = sum(s for _, s in points) / len(points)
+            sentences.append(
+                f"{label}: {name} ranged from {_fmt(lo)} ({sweep} {v_lo}) to {_fmt(hi)} ({sweep} {v_hi}) "
+                f"over {len(points)} {sweep} values; mean {_fmt(mean)}."
+            )
             continue
         (v0, s0), (v1, s1) = points[0], points[-1]
         higher = metric not in HIGHER_IS_WORSE
