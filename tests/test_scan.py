@@ -277,3 +277,14 @@ def test_cli_motif_baseline_finds_planted_sites(tmp_path):
     found = {(int(h[1]), h[5]) for h in hits}
     assert (500, "+") in found and (2508, "-") in found
     assert len(hits) == len({(h[1], h[5]) for h in hits})  # no hit doubled at chunk edges
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 78, 200])
+def test_sliding_max_equals_numpy(size):
+    from motifnet.scan_fast import _sliding_max
+
+    values = np.random.default_rng(size).normal(size=200).astype(np.float32)
+    result = np.full(200, np.nan, dtype=np.float32)
+    _sliding_max(values.copy(), size, result, np.empty((2, 200), dtype=np.float32))
+    expected = np.lib.stride_tricks.sliding_window_view(values, size).max(axis=1)
+    assert np.array_equal(result[: 200 - size + 1], expected)
