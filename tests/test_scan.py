@@ -288,3 +288,30 @@ def test_sliding_max_equals_numpy(size):
     _sliding_max(values.copy(), size, result, np.empty((2, 200), dtype=np.float32))
     expected = np.lib.stride_tricks.sliding_window_view(values, size).max(axis=1)
     assert np.array_equal(result[: 200 - size + 1], expected)
+
+
+@pytest.mark.parametrize("hidden", [[], [7], [8, 5]])
+def test_dense_head_equals_the_torch_head(hidden):
+    from motifnet.models.layers import dense_head
+    from motifnet.scan_head import apply_dense, dense_stack
+
+    torch.manual_seed(len(hidden))
+    head = dense_head(6, hidden, 3, dropout=0.5, input_dropout=0.1).eval()
+    features = np.random.default_rng(0).normal(size=(5000, 6)).astype(np.float32)
+    stack = dense_stack(head)
+    assert stack is not None and list(stack.widths) == [6, *hidden, 3]
+    with torch.no_grad():
+        expected = head(torch.from_numpy(features)).numpy()
+    np.testing.assert_allclose(apply_dense(stack, features, block=333), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_dense_head_refuses_other_heads():
+    from torch import nn
+
+    from motifnet.models.layers import dense_head
+    from motifnet.scan_head import dense_stack
+
+    assert dense_stack(dense_head(6, [4], 1, batch_norm=True).eval()) is None
+    assert dense_stack(dense_head(6, [4], 1)) is None  # training mode: dropout would be active
+    assert dense_stack(nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 1)).eval()) is None
+    assert dense_stack(nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.ReLU(), nn.Linear(4, 1)).eval()) is None

@@ -11,7 +11,8 @@ Two ways give the same logits to float tolerance (tested):
   through the model in batches of ``batch_size``;
 - the *fast path* (:mod:`motifnet.scan_fast`; DeepBind-like conv + global pooling models, CPU):
   one convolution pass per chunk, each window pooled from it with its edge positions computed
-  from its own bases, then the model's dense head. ``method="auto"`` takes it when it applies.
+  from its own bases, then the model's dense head (:mod:`motifnet.scan_head`: on all cores when
+  it is a Linear/ReLU stack). ``method="auto"`` takes it when it applies.
 
 Strands. DNA is scanned on both strands by default (``strands="both"``): the logits of a window
 and of its reverse complement are combined by their maximum (DeepBind's rule), and the strand
@@ -240,6 +241,7 @@ def scan_tokens(
     import torch
 
     from motifnet.scan_fast import conv_pool_plan, pool_windows
+    from motifnet.scan_head import apply_dense
 
     if method not in METHODS:
         raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
@@ -272,6 +274,9 @@ def scan_tokens(
             pooled = pool_windows(plan, rows, window, stride, n)
             if sign == -1:
                 pooled = pooled[::-1].copy()
+            if plan.dense is not None:
+                per_strand.append(apply_dense(plan.dense, pooled))
+                continue
             with torch.no_grad():
                 parts = [
                     plan.head(torch.from_numpy(np.ascontiguousarray(pooled[i : i + 65536])).to(head_device)).float().cpu().numpy()

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from motifnet.scan_head import DenseStack, dense_stack
+
 POOL_MODES = {"max": 0, "mean": 1, "maxavg": 2}
 
 
@@ -47,6 +49,8 @@ class ConvPoolPlan:
         right_pad: float32 ``[w + 1, F]``: contribution of ``q`` right padding columns.
         pool: 'max', 'mean' or 'maxavg'.
         head: the module mapping pooled features ``[B, F or 2F]`` to logits ``[B, T]``.
+        dense: the same head as a :class:`motifnet.scan_head.DenseStack` when it is one
+            (evaluated on all cores by :func:`motifnet.scan_head.apply_dense`), else None.
     """
 
     table: np.ndarray
@@ -55,6 +59,7 @@ class ConvPoolPlan:
     right_pad: np.ndarray
     pool: str
     head: object
+    dense: DenseStack | None = None
 
     @property
     def filter_length(self) -> int:
@@ -110,6 +115,7 @@ def conv_pool_plan(model, window: int) -> ConvPoolPlan | None:
         right_pad=right_pad.astype(np.float32),
         pool=pool.kind,
         head=model.head,
+        dense=dense_stack(model.head),
     )
 
 
