@@ -101,11 +101,11 @@ def run(quick: bool = False) -> dict:
     notes = (
         f"Median of {repeat} runs after a warm-up (JASPAR look-ups and thresholds cached). ratio = reference / "
         "motifnet (above 1: motifnet faster). The per-sequence loop reference was timed once on "
-        f"{n_naive:,} sequences and scaled linearly. binary with negatives=shuffle is dominated by the "
-        "Altschul-Erikson shuffle of motifnet.sequence (a Python loop per sequence). The chance-hit row's "
+        f"{n_naive:,} sequences and scaled linearly. binary with negatives=shuffle adds the "
+        "Altschul-Erikson dinucleotide shuffle of motifnet.sequence (a compiled numba kernel). The chance-hit row's "
         "ratio is expected / observed: near 1 means the thresholds' p-values hold on the simulated background. "
         f"Machine: {info.get('cpu', '?')}, {info.get('cores', '?')} cores, load {info.get('load_avg_1min', '?')} "
-        "(shared with other engineers: timings taken under load)."
+        "(see load_avg_1min: other jobs may have shared the machine)."
     )
     return {"title": "Synthetic data generation (motifnet.simulate)", "rows": rows, "notes": notes}
 
