@@ -30,11 +30,12 @@ PRESETS = {
         "params": {
             "n_filters": 96, "filter_length": 19, "pool_size": 10, "conv_dropout": 0.1,
             "lstm_hidden": 48, "lstm_dropout": 0.3, "dense": 64, "lstm_output": "max", "batch_norm": False,
+            "padding": 18, "pool_ceil": True,
         },
         "input_length": 100,
         "n_targets": 11,
-        "doc": "small DanQ for the 100 bp 11-class classroom set: conv 96x19, max-pool 10, BiLSTM 48, "
-        "max over positions, dense 64",
+        "doc": "small DanQ for the 100 bp 11-class classroom set: input padded by 18 (motifs at the ends), "
+        "conv 96x19, max-pool 10 (ceil), BiLSTM 48, max over positions, dense 64",
     },
 }
 
