@@ -153,6 +153,19 @@ def test_danq_padding_sees_the_sequence_ends_without_new_parameters():
         build("danq", 3, 100, preset="classroom", padding=-1)
 
 
+def test_lstm_forget_bias_sets_only_the_forget_gate_and_is_lstm_only():
+    torch.manual_seed(0)
+    default = build("lstm", 1, 50, hidden=6)
+    model = build("lstm", 1, 50, hidden=6, forget_bias=1.0)
+    assert list(default.state_dict()) == list(model.state_dict())
+    ih, hh = model.rnn.bias_ih_l0.detach(), model.rnn.bias_hh_l0.detach()
+    assert torch.equal(ih[6:12] + hh[6:12], torch.ones(6))  # gates i, f, g, o: f is rows 6..11
+    assert not torch.equal(ih[:6], torch.zeros(6))  # the other gates keep PyTorch's random init
+    assert build_from_config(model.config).config["params"]["forget_bias"] == 1.0
+    with pytest.raises(MotifnetError, match="LSTM"):
+        build("gru", 1, 50, forget_bias=1.0)
+
+
 def test_deepsea_paper_parameter_count_and_shape():
     model = build("deepsea", 919, 1000, preset="paper").eval()
     convs = (4 * 320 * 8 + 320) + (320 * 480 * 8 + 480) + (480 * 960 * 8 + 960)
