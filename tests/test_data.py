@@ -194,3 +194,17 @@ def test_summarize_counts_gc_n_and_balance():
     assert summarize(unlabeled)["labels"] == {"unlabeled": True}
     multiclass = summarize(SeqData.from_strings(["A", "C", "G"], [0, 1, 1], "multiclass"))
     assert multiclass["labels"]["1"]["count"] == 2
+
+
+def test_motif_ids_round_trip_and_concatenated_sites(tmp_path):
+    data, _ = make_binary()
+    data.motif_ids = ["MA0001.1", "MA0002.2"]
+    loaded = load(save(data, tmp_path / "store"))
+    assert loaded.motif_names == ["m0", "m1"] and loaded.motif_ids == ["MA0001.1", "MA0002.2"]
+    both = concatenate([data, loaded])
+    assert both.motif_ids == data.motif_ids and len(both.sites) == 2 * len(data.sites)
+    assert both.sites["sequence"].tolist() == [1, 3, 1 + len(data), 3 + len(data)]
+    plain = SeqData.from_strings(["ACGT"] * 2, [1, 0], "binary")
+    assert concatenate([data, plain]).sites is None  # a part without sites: none kept
+    with pytest.raises(MotifnetError, match="motif ids"):
+        SeqData.from_strings(["ACGT"], [1], "binary", motif_names=["a", "b"], motif_ids=["MA0001.1"])

@@ -3,6 +3,8 @@ against exactly those matrices, not against whatever a name lookup returns."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -29,6 +31,10 @@ def test_true_motifs_are_the_embedded_versions_not_the_newest(old_data):
     # A name lookup gives the newest versions: matching by name would score the wrong matrices.
     newest = [jaspar_module.fetch(name).id for name in old_data.motif_names]
     assert newest != OLD_VERSIONS and all(n.split(".")[0] == o.split(".")[0] for n, o in zip(newest, OLD_VERSIONS))
+    assert old_data.motif_ids == OLD_VERSIONS  # simulate records the exact matrices
+    assert [(t.id, t.source) for t in truth.true_motifs(old_data)] == [(i, "metadata") for i in OLD_VERSIONS]
+    # Without recorded ids (data from elsewhere) the versions are inferred from the sites.
+    old_data = dataclasses.replace(old_data, motif_ids=[])
     found = truth.true_motifs(old_data)
     assert [t.id for t in found] == OLD_VERSIONS
     assert {t.source for t in found} == {"sites"}

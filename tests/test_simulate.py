@@ -106,6 +106,7 @@ def test_multilabel_counts_labels_and_no_overlaps():
 
 def test_multilabel_default_draws_motifs_with_replacement():
     data = multilabel(n=2000, seed=2)
+    assert data.motif_ids[:2] == ["MA0151.1", "MA0466.2"]  # the exact JASPAR 2016 matrices embedded
     per_row = np.bincount(data.sites["sequence"], minlength=2000)
     labels = data.targets.sum(axis=1)
     assert (labels <= per_row).all() and (labels < per_row).any()  # repeats give fewer labels

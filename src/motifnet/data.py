@@ -48,6 +48,7 @@ class SeqData:
         lengths: int64 ``[N]`` true lengths (default: all L).
         sites: optional structured array of true motif sites (:data:`SITE_DTYPE`).
         motif_names: names indexed by ``sites['motif']``.
+        motif_ids: the exact matrix ids (e.g. JASPAR 'MA0058.3') of those motifs, when known.
         annotations: extra per-record columns ``[N]`` (e.g. 'fold', 'chrom', 'start').
     """
 
@@ -60,6 +61,7 @@ class SeqData:
     lengths: np.ndarray | None = None
     sites: np.ndarray | None = None
     motif_names: list[str] = field(default_factory=list)
+    motif_ids: list[str] = field(default_factory=list)
     annotations: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -73,6 +75,9 @@ class SeqData:
             self.lengths = np.full(n, self.tokens.shape[1], dtype=np.int64)
         self.ids = np.asarray(self.ids, dtype=str)
         self.target_names = [str(name) for name in self.target_names]
+        self.motif_ids = [str(key) for key in self.motif_ids]
+        if self.motif_ids and len(self.motif_ids) != len(self.motif_names):
+            raise MotifnetError(f"{len(self.motif_ids)} motif ids but {len(self.motif_names)} motif names")
         expected_ndim = 1 if self.task == "multiclass" else 2
         if self.targets.ndim != expected_ndim:
             raise MotifnetError(f"{self.task} targets must have {expected_ndim} dimension(s), got {self.targets.shape}")
@@ -159,7 +164,10 @@ class SeqData:
 
 
 def concatenate(parts: Sequence[SeqData]) -> SeqData:
-    """Stack SeqData with the same task, targets and alphabet (padding to the longest length)."""
+    """Stack SeqData with the same task, targets and alphabet (padding to the longest length).
+
+    True sites are kept (re-indexed to the stacked rows) when every part has them for the same
+    motifs; otherwise the result has none."""
     if not parts:
         raise MotifnetError("nothing to concatenate")
     first = parts[0]
@@ -173,6 +181,15 @@ def concatenate(parts: Sequence[SeqData]) -> SeqData:
         tokens[row : row + len(part), : part.length] = part.tokens
         row += len(part)
     keys = set.intersection(*(set(p.annotations) for p in parts))
+    sites, motifs = None, {}
+    same_motifs = all((p.motif_names, p.motif_ids) == (first.motif_names, first.motif_ids) for p in parts)
+    if same_motifs and all(p.sites is not None for p in parts):  # sites re-indexed to the stacked rows
+        offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
+        shifted = [p.sites.copy() for p in parts]
+        for part_sites, offset in zip(shifted, offsets):
+            part_sites["sequence"] += offset
+        sites = np.concatenate(shifted)
+        motifs = {"motif_names": first.motif_names, "motif_ids": first.motif_ids}
     return SeqData(
         tokens,
         np.concatenate([p.targets for p in parts]),
@@ -181,7 +198,9 @@ def concatenate(parts: Sequence[SeqData]) -> SeqData:
         np.concatenate([p.ids for p in parts]),
         first.alphabet,
         np.concatenate([p.lengths for p in parts]),
+        sites=sites,
         annotations={k: np.concatenate([p.annotations[k] for p in parts]) for k in sorted(keys)},
+        **motifs,
     )
 
 
@@ -222,6 +241,7 @@ def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Pat
             "target_names": data.target_names,
             "alphabet": data.alphabet,
             "motif_names": data.motif_names,
+            "motif_ids": data.motif_ids,
             "annotations": sorted(data.annotations),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -275,6 +295,7 @@ def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
         lengths=array("lengths"),
         sites=sites,
         motif_names=meta.get("motif_names", []),
+        motif_ids=meta.get("motif_ids", []),
         annotations={key: array(f"annotation.{key}") for key in meta.get("annotations", [])},
     )
 

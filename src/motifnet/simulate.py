@@ -8,6 +8,7 @@ function returns a :class:`motifnet.data.SeqData` with
 - ``sites``: one row per embedded instance (:data:`motifnet.data.SITE_DTYPE`: sequence row,
   motif index into ``motif_names``, 0-based ``[start, end)``, strand +1/-1);
 - ``motif_names``: the motif of each index (JASPAR names, made unique with the matrix id);
+- ``motif_ids``: the exact matrix of each index ('MA0466.2'), to compare learned motifs with;
 - ``annotations["split"]``: 'train', 'valid' or 'test' per row (stratified by class when the
   task is multiclass or binary), e.g. ``np.flatnonzero(data.annotations["split"] == "train")``.
 
@@ -282,7 +283,8 @@ def _finish(
         sites["sequence"] = new_row[sites["sequence"]]
         sites = sites[np.lexsort((sites["start"], sites["sequence"]))]
     ids = np.char.add(f"{prefix}", (np.arange(n) + 1).astype(str))
-    data = SeqData(tokens, targets, task, list(target_names), ids, sites=sites, motif_names=_unique_names(motifs))
+    data = SeqData(tokens, targets, task, list(target_names), ids, sites=sites, motif_names=_unique_names(motifs),
+                   motif_ids=[m.id for m in motifs])
     fractions = np.asarray(split, dtype=float)
     if fractions.shape != (3,):
         raise MotifnetError(f"split must be three fractions (train, valid, test), got {list(split)}")
