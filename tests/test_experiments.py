@@ -177,6 +177,9 @@ def test_shipped_experiments_load_and_expand():
         experiment = load_experiment(example_path(name))
         arms = experiment.arms()
         assert arms and all(arm.model["name"] for arm in arms), name
+    assert example_path("classroom").parent.name == "examples" and example_path("classroom").parent.parent.name == "motifnet"
+    with pytest.raises(MotifnetError, match="shipped: classroom, deepbind_encode"):
+        example_path("no_such_experiment")
     classroom = load_experiment(example_path("classroom"))
     assert {a.label for a in classroom.arms()} == {"DeepBind", "DanQ", "ResNet", "RNN", "LSTM"}
     assert classroom.data_config()["simulate"] == "classroom"

@@ -27,19 +27,15 @@ __all__ = [
 
 
 def example_path(name: str = "classroom") -> Path:
-    """The shipped experiment file ``examples/<name>.yaml``.
-
-    Looked up as package data (``motifnet/examples``, when installed from a wheel that ships
-    it), then in the source checkout that holds this package (``pip install -e .``).
+    """The shipped experiment file ``examples/<name>.yaml``: package data (``motifnet/examples``;
+    the repository's ``examples/`` links there), so it is found in any kind of install.
 
     Raises:
         MotifnetError: not found.
     """
     filename = name if name.endswith((".yaml", ".yml")) else f"{name}.yaml"
-    package = Path(__file__).resolve().parent.parent
-    candidates = [package / "examples" / filename]
-    candidates += [parent / "examples" / filename for parent in package.parents[:3]]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise MotifnetError(f"shipped experiment {filename!r} not found (looked in {', '.join(str(c.parent) for c in candidates)})")
+    candidate = Path(__file__).resolve().parent.parent / "examples" / filename
+    if candidate.is_file():
+        return candidate
+    shipped = sorted(path.stem for path in candidate.parent.glob("*.yaml"))
+    raise MotifnetError(f"no shipped experiment {filename!r}; shipped: {', '.join(shipped)}")
