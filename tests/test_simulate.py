@@ -52,12 +52,14 @@ def test_classroom_sites_score_above_threshold_on_their_strand(small_classroom):
     for scores, threshold in site_scores(data, motifs):
         assert len(scores) == 60 and (scores >= threshold - 1e-9).all()
     assert set(np.unique(data.sites["strand"])) == {-1, 1}
-    # the recorded strand matters: read on the other strand, most sites fall below the threshold
+    # the recorded strand matters: read on the other strand, the sites of motifs that are not
+    # palindromes fall below the threshold
     flipped = data.sites.copy()
     flipped["strand"] *= -1
     flipped_data = type(data)(data.tokens, data.targets, data.task, data.target_names, data.ids, sites=flipped)
     below = [(scores < threshold).mean() for scores, threshold in site_scores(flipped_data, motifs)]
-    assert np.mean(below) > 0.5
+    asymmetric = [np.abs(m.probabilities - m.probabilities[::-1, ::-1]).max() > 0.5 for m in motifs]
+    assert sum(asymmetric) >= 3 and all(b > 0.8 for b, a in zip(below, asymmetric) if a)
 
 
 def test_classroom_balance_targets_and_split(small_classroom):
