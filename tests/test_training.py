@@ -63,6 +63,8 @@ def test_every_task_trains_and_lowers_its_loss(task, n_targets, options, metric)
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
     if task == "multiclass":
         assert result.metrics["accuracy"] > 0.6 and len(result.metrics["confusion_matrix"]) == 3
+        by_loss = fit(tiny(n_targets), data, **dict(FAST, epochs=2, monitor="loss"))
+        assert by_loss.monitor == "loss" and all(0 <= row["valid_accuracy"] <= 1 for row in by_loss.history)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "rmsprop"])

@@ -432,6 +432,8 @@ def fit(
             row["valid_loss"] = valid_loss
             if monitor != "loss":
                 row[f"valid_{monitor}"] = _monitored(valid_metrics, monitor)
+            if valid.task == "multiclass" and monitor != "accuracy":  # always shown in curves and reports
+                row["valid_accuracy"] = _monitored(valid_metrics, "accuracy")
             value = _monitored(valid_metrics, monitor)
         else:
             value = row["train_loss"]
