@@ -57,6 +57,12 @@ def test_database_holds_each_true_matrix_once(jaspar, old_data):
     assert len(database) == len(jaspar)  # versions replaced, the collection's size unchanged
     assert changes == {"MA0466.2": "replaced MA0466.4", "MA0058.3": "replaced MA0058.4", "MA0137.3": "replaced MA0137.4"}
     assert "MA0466.4" in jaspar.ids and "MA0466.4" not in database.ids and "MA0466.2" in database.ids
+    # a truth given twice changes nothing more; two versions of one matrix are both kept
+    twice, _, twice_changes = truth.with_true_motifs(jaspar, truths + truths[:1])
+    assert twice_changes == changes and list(twice.ids) == list(database.ids)
+    other = truth.TrueMotif("CEBPB", "MA0466.1", truths[0].probabilities, "metadata")
+    both, _, both_changes = truth.with_true_motifs(jaspar, [truths[0], other])
+    assert {"MA0466.2", "MA0466.1"} <= set(both.ids) and both_changes["MA0466.1"] == "added"
     same, _, unchanged = truth.with_true_motifs(jaspar, truth.true_motifs(simulate("binary", motif="MA0139.2", n_per_class=20)))
     assert same is jaspar and unchanged == {"MA0139.2": "as is"}
     added = truth.TrueMotif("Made", "ZZ9999.1", np.full((4, 5), 0.25), "metadata")

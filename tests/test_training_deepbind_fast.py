@@ -75,9 +75,10 @@ def test_fast_path_keeps_the_module_layout():
     paper = build("deepbind", 1, 101, preset="paper")
     assert list(paper.state_dict()) == ["conv.weight", "conv.bias", "head.1.weight", "head.1.bias",
                                         "head.3.weight", "head.3.bias"]
-    fast, _ = _pair()
-    x = one_hot(_tokens(4))
-    torch.testing.assert_close(fast.eval()(x), fast.pool_head(fast.conv_features(x)))
+    hooked = build("deepbind", 1, 101, preset="paper").train()
+    handle = hooked.pool.register_forward_hook(lambda module, inputs, output: None)
+    assert not hooked._uses_fast_path(one_hot(_tokens(2)))  # a hook on the pool must see the pool run
+    handle.remove()
 
 
 def test_training_steps_with_the_fast_path_track_the_full_backward():

@@ -30,7 +30,8 @@ class DenseStack:
 
 
 def dense_stack(head) -> DenseStack | None:
-    """A :class:`DenseStack` equal to ``head`` in eval mode, or None if ``head`` is anything else.
+    """A :class:`DenseStack` computing ``head`` in eval mode (to float32 rounding: the sums run in
+    another order), or None if ``head`` is anything else.
 
     Accepted: an ``nn.Sequential`` (or one ``nn.Linear``) of Linear, ReLU and Dropout layers, in
     eval mode, where Linear layers alternate with exactly one ReLU and the last layer is Linear.

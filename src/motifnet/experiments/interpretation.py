@@ -90,19 +90,18 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     filters = activation_motifs(model, test.tokens[rows], quiet=quiet, strands=model_strands(model))
     kept, queries, _ = informative_queries(filters.probabilities(), filters.n_sites)
     out: dict[str, Any] = {"n_filters": len(filters), "n_informative": int(len(kept))}
-    if len(kept) == 0:
-        out["note"] = "no informative filter"
-        if test.motif_names:
-            out.update(filter_match_fraction=0.0, motif_recovery_fraction=0.0,
-                       recovered={name: [] for name in test.motif_names})
-        return out
-    names = [filters.names[i] for i in kept]
     database = _database(str(opts["database"]))
     keys: list[str] = []
     if test.motif_names:  # the exact matrices the simulator embedded (ids with versions)
         truths = true_motifs(test, release_for(opts["database"]))
         database, keys, changes = with_true_motifs(database, truths)
         out["true_motifs"] = describe(truths, changes)
+    if len(kept) == 0:
+        out["note"] = "no informative filter"
+        if keys:
+            out.update(filter_match_fraction=0.0, motif_recovery_fraction=0.0, recovered={key: [] for key in keys})
+        return out
+    names = [filters.names[i] for i in kept]
     result = tomtom(queries, database, query_names=names, n_jobs=1)
     table = result.table(top=1)
     write_table(result.table(top=5), folder / "tomtom.tsv")

@@ -160,14 +160,15 @@ def with_true_motifs(database, truths: Sequence[TrueMotif]):
     ids, names, probabilities = list(database.ids), list(database.names), list(database.probabilities)
     changes: dict[str, str] = {}
     for truth in truths:
-        if truth.id is None:
+        if truth.id is None or truth.id in changes:
             continue
-        if truth.id in ids:
+        if truth.id in database.ids:
             changes[truth.id] = "as is"
             continue
         stem = truth.id.split(".")[0].upper()
-        same = [i for i, other in enumerate(ids) if other.split(".")[0].upper() == stem]
-        jaspar_name = truth.name.split("_")[0] if _SUFFIX.match(truth.name) else truth.name
+        same = [i for i, other in enumerate(ids) if other.split(".")[0].upper() == stem and other not in changes]
+        suffixed = _SUFFIX.match(truth.name)
+        jaspar_name = suffixed.group("name") if suffixed else truth.name
         if same:
             changes[truth.id] = f"replaced {ids[same[0]]}"
             ids[same[0]], names[same[0]], probabilities[same[0]] = truth.id, jaspar_name, truth.probabilities
@@ -176,8 +177,7 @@ def with_true_motifs(database, truths: Sequence[TrueMotif]):
             ids.append(truth.id)
             names.append(jaspar_name)
             probabilities.append(truth.probabilities)
-    changed = any(v != "as is" for v in changes.values())
-    result = MotifSet(ids, names, probabilities) if changed else database
+    result = MotifSet(ids, names, probabilities) if ids != list(database.ids) else database
     return result, [t.key for t in truths], changes
 
 
@@ -229,20 +229,19 @@ def sites_oracle(data, truths: Sequence[TrueMotif], database, e_value: float = 0
     best match can be a paralog's sharper matrix."""
     from motifnet.interpret.tomtom import tomtom
 
-    chosen, queries = [], []
+    chosen = []  # (truth, its site counts)
     for index, t in enumerate(truths):
         counts = site_counts(data, index)
         if counts is not None and t.id is not None:
-            chosen.append(t)
-            queries.append(counts / counts.sum(axis=0, keepdims=True))
-    if not queries:
+            chosen.append((t, counts))
+    if not chosen:
         return {}
-    result = tomtom(queries, database, [t.key for t in chosen], n_jobs=1)
+    queries = [counts / counts.sum(axis=0, keepdims=True) for _, counts in chosen]
+    result = tomtom(queries, database, [t.key for t, _ in chosen], n_jobs=1)
     out = {}
-    for q, t in enumerate(chosen):
+    for q, (t, counts) in enumerate(chosen):
         b = int(result.best()[q])
         row = database.ids.index(t.id) if t.id in database.ids else None
-        counts = site_counts(data, truths.index(t))
         out[t.key] = {
             "n_sites": int(counts[:, 0].sum()),
             "best": f"{database.ids[b]} {database.names[b]}",

@@ -45,7 +45,8 @@ class DanQ(nn.Module):
 
     Layers: [pad] -> Conv1d(4, n_filters, filter_length) -> ReLU -> MaxPool1d(pool_size) ->
     Dropout(conv_dropout) -> BiLSTM(lstm_hidden per direction, batch-first over the
-    ``L' = (L - filter_length + 1) // pool_size`` positions) -> Dropout(lstm_dropout) -> flatten
+    ``L' = (L + 2 padding - filter_length + 1) // pool_size`` positions, rounded up with
+    ``pool_ceil``) -> Dropout(lstm_dropout) -> flatten
     ``[B, L' * 2 * lstm_hidden]`` -> Linear(dense) -> ReLU -> Linear(n_targets).
     ``lstm_output="max"``, ``"mean"`` or ``"maxavg"`` replaces the flatten by a max, a mean, or both
     concatenated, over positions (``[B, 2 * lstm_hidden]``, ``maxavg``: ``[B, 4 * lstm_hidden]``): position-invariant, and much quicker to train when motif
@@ -54,7 +55,7 @@ class DanQ(nn.Module):
     ``padding=p`` pads the input with ``p`` columns of 0.25 on each side (as DeepBind; the paper
     pads nothing) so that motifs at the sequence ends are seen by every filter offset
     (``p = filter_length - 1``: every window touching the sequence); ``pool_ceil=True`` keeps the
-    last, partial pooling window instead of dropping it (``L' = ceil(...)``). Neither adds parameters.
+    last, partial pooling window instead of dropping it. Neither adds parameters.
 
     Raises:
         MotifnetError: ``input_length`` too short for the convolution and pooling; negative ``padding``.
