@@ -222,6 +222,4 @@ def _measure(encode_files: list[str], rbp_files: list[str], quick: bool) -> dict
 
 
 if __name__ == "__main__":
-    import json
-
     print(json.dumps(run(), indent=2))

@@ -29,7 +29,6 @@ losses and weights are compared.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np

@@ -79,7 +79,7 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     from motifnet.interpret.filters import activation_motifs, model_strands
     from motifnet.interpret.logos import filter_match_figure, save_figure
     from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
-    from motifnet.interpret.truth import by_motif, describe, release_for, sites_oracle, true_motifs, with_true_motifs
+    from motifnet.interpret.truth import by_motif, sites_oracle, truth_database
     from motifnet.models import first_conv
 
     try:
@@ -93,9 +93,7 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     database = _database(str(opts["database"]))
     keys: list[str] = []
     if test.motif_names:  # the exact matrices the simulator embedded (ids with versions)
-        truths = true_motifs(test, release_for(opts["database"]))
-        database, keys, changes = with_true_motifs(database, truths)
-        out["true_motifs"] = describe(truths, changes)
+        database, truths, keys, out["true_motifs"] = truth_database(test, database, str(opts["database"]))
     if len(kept) == 0:
         out["note"] = "no informative filter"
         if keys:

@@ -17,7 +17,7 @@ Shapes: attributions are float32 ``[N, 4, L]`` on the CPU.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -141,8 +141,6 @@ def ism_importance(effects, x):
     """Observed-base importance from ISM effects: at each observed base, minus the mean effect
     of its alternatives (positive where the observed base raises the output); 0 elsewhere.
     ``[N, 4, L]`` -> ``[N, 4, L]``."""
-    import torch
-
     x = _as_one_hot(x)
     alternatives = (1.0 - x).sum(dim=1, keepdim=True).clamp(min=1.0)
     return -(effects * (1.0 - x)).sum(dim=1, keepdim=True) / alternatives * x

@@ -153,7 +153,7 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
     from motifnet.interpret import filters as filter_motifs
     from motifnet.interpret.logos import filter_match_figure, save_figure
     from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
-    from motifnet.interpret.truth import describe, release_for, true_motifs, with_true_motifs
+    from motifnet.interpret.truth import by_motif, sites_oracle, truth_database
 
     try:
         filter_motifs.first_conv(model)
@@ -176,9 +176,7 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
     keys: list[str] = []
     truth_rows: dict[int, str] = {}  # database row of a true matrix -> the data's motif name
     if data.motif_names:
-        truths = true_motifs(data, release_for(opts.database))
-        database, keys, changes = with_true_motifs(database, truths)
-        info["true_motifs"] = describe(truths, changes)
+        database, truths, keys, info["true_motifs"] = truth_database(data, database, opts.database)
         truth_rows = {database.ids.index(t.id): t.name for t in truths if t.id in database.ids}
     _progress(f"tomtom: {len(kept)} informative filters vs {opts.database} ({len(database)} motifs)", quiet)
     result = tomtom(queries, database, names)
@@ -190,8 +188,6 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
                        for q in range(len(kept))}
     info["n_significant"] = int((e_best < opts.e_value).sum())
     if keys:
-        from motifnet.interpret.truth import by_motif, sites_oracle
-
         for criterion in ("best", "any"):
             info[f"recovery_{criterion}"] = recovery(result, keys, opts.e_value, criterion).as_dict()
         info["by_motif"] = by_motif(result, keys, opts.e_value)
@@ -220,9 +216,8 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
 
 def _attributions(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: bool, filter_info: dict,
                   task: str | None) -> dict:
-    from motifnet.interpret import filters as filter_motifs
     from motifnet.interpret.attribution import attribute, position_scores
-    from motifnet.interpret.localization import activation_scores, localize
+    from motifnet.interpret.localization import localize
     from motifnet.interpret.logos import attribution_figure, save_figure
     from motifnet.io.files import atomic_write
     from motifnet.training import predict

@@ -181,6 +181,19 @@ def with_true_motifs(database, truths: Sequence[TrueMotif]):
     return result, [t.key for t in truths], changes
 
 
+def truth_database(data, database, release: str):
+    """The true motifs of ``data`` set into the Tomtom ``database`` (one call for every scorer).
+
+    Returns:
+        ``(database, truths, keys, description)``: as :func:`with_true_motifs`, with the truths
+        from :func:`true_motifs` (``release`` as for :func:`release_for`) and their
+        :func:`describe` rows.
+    """
+    truths = true_motifs(data, release_for(release))
+    database, keys, changes = with_true_motifs(database, truths)
+    return database, truths, keys, describe(truths, changes)
+
+
 def describe(truths: Sequence[TrueMotif], changes: dict[str, str]) -> list[dict]:
     """JSON rows: name, id, source and how the database holds each true matrix."""
     return [{"name": t.name, "id": t.id, "source": t.source, "database": changes.get(t.id, "by name")}
