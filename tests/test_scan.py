@@ -283,11 +283,12 @@ def test_cli_motif_baseline_finds_planted_sites(tmp_path):
 def test_sliding_max_equals_numpy(size):
     from motifnet.scan_fast import _sliding_max
 
-    values = np.random.default_rng(size).normal(size=200).astype(np.float32)
-    result = np.full(200, np.nan, dtype=np.float32)
-    _sliding_max(values.copy(), size, result, np.empty((2, 200), dtype=np.float32))
-    expected = np.lib.stride_tricks.sliding_window_view(values, size).max(axis=1)
+    values = np.random.default_rng(size).normal(size=(200, 16)).astype(np.float32)
+    original = values.copy()
+    result = _sliding_max(values, size, np.full_like(values, np.nan), np.full_like(values, np.nan))
+    expected = np.lib.stride_tricks.sliding_window_view(values, size, axis=0).max(axis=-1)
     assert np.array_equal(result[: 200 - size + 1], expected)
+    assert np.array_equal(values, original)
 
 
 @pytest.mark.parametrize("hidden", [[], [7], [8, 5]])
@@ -315,3 +316,30 @@ def test_dense_head_refuses_other_heads():
     assert dense_stack(dense_head(6, [4], 1)) is None  # training mode: dropout would be active
     assert dense_stack(nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 1)).eval()) is None
     assert dense_stack(nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.ReLU(), nn.Linear(4, 1)).eval()) is None
+
+
+@pytest.mark.parametrize("pool", ["max", "mean", "maxavg"])
+@pytest.mark.parametrize("n_filters,filter_length,pad_width", [(6, 5, 4), (16, 8, 3), (20, 7, 0), (40, 33, 32), (3, 1, 0), (17, 2, 1)])
+@pytest.mark.parametrize("window,stride", [(None, 1), (41, 1), (41, 3)])
+def test_pooled_features_equal_the_models_pooling_of_each_window(pool, n_filters, filter_length, pad_width, window,
+                                                                  stride):
+    """The fast path's pooled features against the model's own padding, convolution, ReLU and
+    pooling of every window alone (float64), for filter blocks that fill 16 lanes or not, padding
+    of m - 1, fewer or no columns, windows as short as the filter and strides over 1."""
+    from motifnet.models.layers import GlobalPool, PadInput
+    from motifnet.scan_fast import conv_pool_plan, pool_windows
+    from motifnet.sequence import one_hot
+
+    window = window or filter_length
+    model = _model(seed=n_filters, n_filters=n_filters, filter_length=filter_length)
+    model.pad, model.pool = PadInput(pad_width, 0.25), GlobalPool(pool)  # DeepBind itself offers max and maxavg
+    tokens = _tokens(300, seed=filter_length)
+    n_windows = (len(tokens) - window) // stride + 1
+    plan = conv_pool_plan(model, window)
+    got = pool_windows(plan, tokens, window, stride, n_windows)
+    windows = np.lib.stride_tricks.sliding_window_view(tokens, window)[::stride]
+    with torch.no_grad():
+        double = model.double()
+        expected = double.pool(double.conv_features(one_hot(np.ascontiguousarray(windows)).double())).numpy()
+    assert got.shape == expected.shape == (n_windows, n_filters * (2 if pool == "maxavg" else 1))
+    np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-5)

@@ -111,7 +111,7 @@ def _strand_setup(model, strands: str, alphabet: str) -> _StrandSetup:
 def _combine(per_strand: list[np.ndarray], compute: tuple[int, ...], combine: str) -> tuple[np.ndarray, np.ndarray]:
     """Combine logits ``[n, T]`` of one or two strands -> (logits, strand int8)."""
     if len(per_strand) == 1:
-        logits = per_strand[0]
+        logits = np.ascontiguousarray(per_strand[0])
         return logits, np.full(logits.shape, compute[0], dtype=np.int8)
     forward, reverse = per_strand
     if combine == "mean":
@@ -272,17 +272,15 @@ def scan_tokens(
         for sign in setup.compute:
             rows = piece if sign == 1 else reverse_complement_tokens(piece)
             pooled = pool_windows(plan, rows, window, stride, n)
-            if sign == -1:
-                pooled = pooled[::-1].copy()
             if plan.dense is not None:
-                per_strand.append(apply_dense(plan.dense, pooled))
-                continue
-            with torch.no_grad():
-                parts = [
-                    plan.head(torch.from_numpy(np.ascontiguousarray(pooled[i : i + 65536])).to(head_device)).float().cpu().numpy()
-                    for i in range(0, n, 65536)
-                ]
-            per_strand.append(np.concatenate(parts))
+                logits = apply_dense(plan.dense, pooled)
+            else:
+                with torch.no_grad():
+                    logits = np.concatenate([
+                        plan.head(torch.from_numpy(pooled[i : i + 65536]).to(head_device)).float().cpu().numpy()
+                        for i in range(0, n, 65536)
+                    ])
+            per_strand.append(logits if sign == 1 else logits[::-1])  # reverse-strand windows run backwards
         logits, strand = _combine(per_strand, setup.compute, setup.combine)
         if setup.internal and setup.combine != "max":
             strand[:] = 0

@@ -1,23 +1,29 @@
-"""The fast path of a genome scan: one convolution pass per chunk, pooled per window, exactly.
+"""The fast path of a genome scan: every window pooled exactly, in O(m) work per base.
 
-A DeepBind-like model (:class:`motifnet.models.deepbind.DeepBind`: input padding with a constant,
-``Conv1d(4, F, m)`` with bias, ReLU, global max / mean / max+mean pooling, a dense head) scores a
-window ``x`` of length ``L`` as ``head(pool(relu(conv(pad(x)))))``. The padded convolution has
-``L + 2w - m + 1`` output positions (``w`` = padding width, ``m`` = filter length):
+A DeepBind-like model (:class:`motifnet.models.deepbind.DeepBind`: input padding of width ``w``
+with a constant, ``Conv1d(4, F, m)`` with bias, ReLU, global max / mean / max+mean pooling, a
+dense head) scores a window of ``L`` bases as ``head(pool(relu(conv(pad(x)))))``. Its padded
+convolution has ``L + 2w - m + 1`` positions:
 
-- ``L - m + 1`` *interior* positions see only the window's own bases: they are the valid
-  convolution of the whole chunk, shared by all overlapping windows;
-- ``w`` *left-edge* positions (``p = 1..w`` padding columns) and ``w`` *right-edge* positions see
-  padding plus the first (last) ``m - p`` bases of the window.
+- ``L - m + 1`` *interior* positions see only the window's bases: the valid convolution of the
+  whole sequence, shared by every window that contains them;
+- ``w`` *left-edge* positions (``k = 1..w`` padding columns: kernel columns ``k..m-1`` on the
+  window's first ``m - k`` bases) and ``w`` *right-edge* positions (``q = 1..w``: columns
+  ``0..m-1-q`` on its last ``m - q`` bases). They differ from window to window and are computed
+  from the window's own bases, so that every window scores exactly as it would alone.
 
-Every window must score exactly as it would alone (that is what the model saw in training), so
-the edge positions are computed for each window from its own bases, never from its neighbours:
-left edges are suffix sums of the kernel columns of each origin ``o`` (``sum_{k>=p} W_k x[o+k]``
-goes to window ``o + p``), right edges are prefix sums (``O(m)`` work per base and filter
-instead of ``O(L m)`` per window). Interior maxima are sliding maxima by span doubling
-(``log2 L`` passes, each vectorised; the van Herk / Gil-Werman scans are serial dependency
-chains and were 3x slower here); interior means a sliding float64 sum. The numba loops run over positions (contiguous,
-vectorised by LLVM), one filter at a time, blocks of windows in parallel.
+Two recurrences over the bases give all of them. Writing ``T[j, b]`` for kernel column ``j`` at
+base ``b`` (a table row of F values; the padding constants and the bias are folded into the
+tables), the left-edge value with ``k`` padding columns of the window starting at ``s`` is
+``D_s(k) = T[k, x_s] + D_{s+1}(k + 1)``, and ``D_s(0)`` is the interior convolution at ``s``;
+the right-edge value with ``q`` columns of the window ending at ``e`` is ``R_e(k) = R_{e-1}(k-1)
++ T[k, x_e]`` with ``k = m - 1 - q``. One pass from the last base down (``D``) and one from the
+first base up (``R``) update ``m`` values per base, held in a ring buffer of rows. The interior
+maximum of a window is a sliding maximum of the convolution (span doubling: ``log2 L``
+vectorised passes), its mean a sliding float64 sum.
+
+Filters run 16 at a time as the lanes of one SIMD value (:mod:`motifnet.lanes`): a step is one
+table-row load and one add for 16 filters. Blocks of windows run in parallel.
 
 :func:`conv_pool_plan` recognises such a model (else None: the caller uses the window path).
 :func:`pool_windows` returns the pooled features ``[n_windows, F]`` (max or mean) or
@@ -32,6 +38,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from motifnet import lanes as simd
+from motifnet.lanes import LANES
 from motifnet.scan_head import DenseStack, dense_stack
 
 POOL_MODES = {"max": 0, "mean": 1, "maxavg": 2}
@@ -42,32 +50,27 @@ class ConvPoolPlan:
     """What the fast path needs from a conv + global-pooling model.
 
     Attributes:
-        table: float32 ``[m, 5, F]``: ``table[k, token]`` = kernel column ``k`` for that base
-            (row 4, N, is zero: an all-zero one-hot column).
-        bias: float32 ``[F]``.
-        left_pad: float32 ``[w + 1, F]``: contribution of ``p`` left padding columns.
-        right_pad: float32 ``[w + 1, F]``: contribution of ``q`` right padding columns.
+        left_steps: float32 ``[n_blocks * m * 5, 16]``: row ``(block * m + k) * 5 + base`` is
+            ``T[k, base]`` of filters ``16 block .. 16 block + 15`` for the ``D`` recurrence
+            (base 4 = N, an all-zero one-hot column; unused lanes zero).
+        right_steps: the same for the ``R`` recurrence.
+        n_filters: F.
+        filter_length: m.
+        pad_width: w, padding columns on each side of a window.
         pool: 'max', 'mean' or 'maxavg'.
         head: the module mapping pooled features ``[B, F or 2F]`` to logits ``[B, T]``.
         dense: the same head as a :class:`motifnet.scan_head.DenseStack` when it is one
             (evaluated on all cores by :func:`motifnet.scan_head.apply_dense`), else None.
     """
 
-    table: np.ndarray
-    bias: np.ndarray
-    left_pad: np.ndarray
-    right_pad: np.ndarray
+    left_steps: np.ndarray
+    right_steps: np.ndarray
+    n_filters: int
+    filter_length: int
+    pad_width: int
     pool: str
     head: object
     dense: DenseStack | None = None
-
-    @property
-    def filter_length(self) -> int:
-        return int(self.table.shape[0])
-
-    @property
-    def pad_width(self) -> int:
-        return int(self.left_pad.shape[0] - 1)
 
 
 def conv_pool_plan(model, window: int) -> ConvPoolPlan | None:
@@ -98,25 +101,43 @@ def conv_pool_plan(model, window: int) -> ConvPoolPlan | None:
         return None
     with torch.no_grad():
         weight = conv.weight.detach().to("cpu", torch.float64).numpy()  # [F, 4, m]
-        bias = conv.bias.detach().to("cpu", torch.float32).numpy()
-    n_filters = weight.shape[0]
-    table = np.zeros((m, 5, n_filters), dtype=np.float32)
+        bias = conv.bias.detach().to("cpu", torch.float64).numpy()
+    left_steps, right_steps = _step_tables(weight, bias, width, float(pad.value))
+    return ConvPoolPlan(left_steps=left_steps, right_steps=right_steps, n_filters=weight.shape[0],
+                        filter_length=m, pad_width=width, pool=pool.kind, head=model.head,
+                        dense=dense_stack(model.head))
+
+
+def _step_tables(weight: np.ndarray, bias: np.ndarray, width: int, pad_value: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``D`` and ``R`` step tables of :class:`ConvPoolPlan` from a float64 ``[F, 4, m]`` kernel.
+
+    ``D_s(k)`` must end up as the left-edge value with ``k`` padding columns (``k <= w``: their
+    constant ``pad_value`` contribution plus the bias; ``k = 0``: the bias) and ``R_e(k)`` as the
+    right-edge value with ``m - 1 - k`` columns; each step adds the difference of the constants.
+    """
+    n_filters, _, m = weight.shape
+    table = np.zeros((m, 5, n_filters))
     table[:, :4, :] = weight.transpose(2, 1, 0)
-    column_sums = float(pad.value) * weight.sum(axis=1).T  # [m, F]
-    left_pad = np.zeros((width + 1, n_filters), dtype=np.float64)
-    right_pad = np.zeros((width + 1, n_filters), dtype=np.float64)
+    column_pad = pad_value * weight.sum(axis=1).T  # [m, F]: one padding column under kernel column j
+    left = np.zeros((m + 1, n_filters))  # left[k]: the constant in D(k); left[m] = 0 (empty sum)
+    left[0] = bias
+    right = np.zeros((m + 1, n_filters))  # right[k + 1]: the constant in R(k); right[0] = 0
     for p in range(1, width + 1):
-        left_pad[p] = column_sums[:p].sum(axis=0)
-        right_pad[p] = column_sums[m - p :].sum(axis=0)
-    return ConvPoolPlan(
-        table=table,
-        bias=bias,
-        left_pad=left_pad.astype(np.float32),
-        right_pad=right_pad.astype(np.float32),
-        pool=pool.kind,
-        head=model.head,
-        dense=dense_stack(model.head),
-    )
+        left[p] = column_pad[:p].sum(axis=0) + bias
+        right[m - p] = column_pad[m - p :].sum(axis=0) + bias
+    left_steps = table + (left[:-1] - left[1:])[:, None, :]
+    right_steps = table + (right[1:] - right[:-1])[:, None, :]
+    return _lane_rows(left_steps), _lane_rows(right_steps)
+
+
+def _lane_rows(steps: np.ndarray) -> np.ndarray:
+    """``[m, 5, F]`` -> float32 ``[n_blocks * m * 5, 16]``, filters in blocks of 16 lanes."""
+    m, n_bases, n_filters = steps.shape
+    n_blocks = -(-n_filters // LANES)
+    padded = np.zeros((m, n_bases, n_blocks * LANES))
+    padded[:, :, :n_filters] = steps
+    blocks = padded.reshape(m, n_bases, n_blocks, LANES).transpose(2, 0, 1, 3)
+    return np.ascontiguousarray(blocks.reshape(-1, LANES), dtype=np.float32)
 
 
 def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: int, n_windows: int) -> np.ndarray:
@@ -128,212 +149,213 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
 
     Returns:
         float32 ``[n_windows, F]`` (max or mean) or ``[n_windows, 2F]`` (maxavg: max then mean),
-        exactly what the model's global pooling gives for each window alone.
+        what the model's global pooling gives for each window alone (to float32 rounding).
     """
     tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
-    n_filters = plan.table.shape[2]
+    n_filters = plan.n_filters
     if n_windows <= 0:
         return np.zeros((0, n_filters * (2 if plan.pool == "maxavg" else 1)), dtype=np.float32)
     if (n_windows - 1) * stride + window > len(tokens):
         raise ValueError("windows run past the end of the tokens")
-    padded = -(-n_filters // GROUP) * GROUP  # filters run GROUP at a time; padding filters are zero
-
-    def filters_first(array: np.ndarray) -> np.ndarray:  # [..., F] -> [padded, ...]
-        moved = np.moveaxis(np.asarray(array, dtype=np.float32), -1, 0)
-        out = np.zeros((padded,) + moved.shape[1:], dtype=np.float32)
-        out[:n_filters] = moved
-        return out
-
-    weight = filters_first(plan.table[:, :4, :].transpose(1, 0, 2))  # [F', 4, m]
-    left = filters_first(plan.left_pad + plan.bias)  # [F', w + 1]: padding + bias
-    right = filters_first(plan.right_pad + plan.bias)
-    bias = filters_first(plan.bias)
     block = max(1, 4096 // stride)
     kernel = _pool_windows if n_windows > block else _pool_windows_serial  # no thread start-up for small jobs
-    return kernel(tokens, weight, bias, left, right, int(window), int(stride), int(n_windows),
-                  POOL_MODES[plan.pool], block, n_filters)
-
-
-GROUP = 4
-"""Filters accumulated together (the one-hot rows are loaded once for all of them)."""
+    pooled_max, pooled_mean = kernel(tokens, plan.left_steps, plan.right_steps, plan.filter_length, plan.pad_width,
+                                     int(window), int(stride), int(n_windows), POOL_MODES[plan.pool], block)
+    parts = {"max": [pooled_max], "mean": [pooled_mean], "maxavg": [pooled_max, pooled_mean]}[plan.pool]
+    if len(parts) == 1 and parts[0].shape[1] == n_filters:
+        return parts[0]
+    return np.concatenate([part[:, :n_filters] for part in parts], axis=1)
 
 
 @numba.njit(cache=True, parallel=True)
-def _pool_windows(tokens, weight, bias, left, right, window, stride, n_windows, mode, block, n_filters):
-    out = np.zeros((n_windows, n_filters * (2 if mode == 2 else 1)), dtype=np.float32)
+def _pool_windows(tokens, left_steps, right_steps, m, width, window, stride, n_windows, mode, block):
+    pooled_max, pooled_mean = _outputs(left_steps, m, n_windows, mode)
     n_blocks = (n_windows + block - 1) // block
     for b in numba.prange(n_blocks):
-        _pool_block(tokens, weight, bias, left, right, window, stride, b * block, min(n_windows, (b + 1) * block),
-                    mode, out, n_filters)
-    return out
+        _pool_block(tokens, left_steps, right_steps, m, width, window, stride, b * block,
+                    min(n_windows, (b + 1) * block), mode, pooled_max, pooled_mean)
+    return pooled_max, pooled_mean
 
 
 @numba.njit(cache=True)
-def _pool_windows_serial(tokens, weight, bias, left, right, window, stride, n_windows, mode, block, n_filters):
-    out = np.zeros((n_windows, n_filters * (2 if mode == 2 else 1)), dtype=np.float32)
-    _pool_block(tokens, weight, bias, left, right, window, stride, 0, n_windows, mode, out, n_filters)
-    return out
+def _pool_windows_serial(tokens, left_steps, right_steps, m, width, window, stride, n_windows, mode, block):
+    pooled_max, pooled_mean = _outputs(left_steps, m, n_windows, mode)
+    _pool_block(tokens, left_steps, right_steps, m, width, window, stride, 0, n_windows, mode, pooled_max, pooled_mean)
+    return pooled_max, pooled_mean
 
 
 @numba.njit(cache=True)
-def _pool_block(tokens, weight, bias, left, right, window, stride, j0, j1, mode, out, n_filters):
-    """Windows ``[j0, j1)``, all filters; loops run over positions (contiguous, vectorised)."""
-    m = weight.shape[2]
-    width = left.shape[1] - 1
-    s0 = j0 * stride
-    end = (j1 - 1) * stride + window  # one past the last base any window of the block reads
-    n_bases = end - s0
-    n_origins = n_bases - m + 1  # interior convolution positions s0 .. end - m
+def _outputs(left_steps, m, n_windows, mode):
+    """Pooled max and mean arrays ``[n_windows, n_blocks * 16]`` (empty when the mode has none)."""
+    n_lanes = left_steps.shape[0] // (m * 5) * LANES
+    pooled_max = np.empty((n_windows if mode != 1 else 0, n_lanes), dtype=np.float32)
+    pooled_mean = np.empty((n_windows if mode != 0 else 0, n_lanes), dtype=np.float32)
+    return pooled_max, pooled_mean
+
+
+@numba.njit(cache=True)
+def _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j1, mode, pooled_max, pooled_mean):
+    """Windows ``[j0, j1)``, all filters, 16 at a time; positions are relative to window ``j0``."""
     n_win = j1 - j0
+    last = (n_win - 1) * stride  # start of the block's last window
+    n_bases = last + window
+    n_conv = n_bases - m + 1  # interior convolution positions 0 .. n_conv - 1
     interior = window - m + 1
-    count = interior + 2 * width
-    # one-hot of the block's bases with `width` zero columns on each side (bases outside the
-    # block only ever reach values that no window of the block reads)
-    hot = np.zeros((4, n_bases + 2 * width), dtype=np.float32)
-    for i in range(n_bases):
-        t = tokens[s0 + i]
-        if t < 4:
-            hot[t, width + i] = 1.0
-    n_left = n_origins + width  # origins s0 - width .. end - m
-    n_right = (n_win - 1) * stride + width  # origins s0 + window - m + 1 .. end - m + width
-    acc = np.empty((GROUP, max(n_left, n_right)), dtype=np.float32)
-    conv = np.empty(n_origins, dtype=np.float32)
-    edge_max = np.empty((GROUP, n_win), dtype=np.float32)
-    edge_sum = np.empty((GROUP, n_win), dtype=np.float32)
-    running = np.empty(n_origins, dtype=np.float32)
-    scratch = np.empty((2, n_origins), dtype=np.float32)
-    offset = width + window - m + 1
-    for f0 in range(0, weight.shape[0], GROUP):
-        edge_max[:, :] = -np.inf
-        edge_sum[:, :] = 0.0
-        # Left edges and the convolution: suffix sums over kernel columns k = m-1 .. 0 for each
-        # origin o' (= o - s0 + width); after column k, acc[g, o'] is window (o + k)'s left-edge
-        # position with k padding columns for filter f0 + g.
-        acc[:, :n_left] = 0.0
-        for k in range(m - 1, -1, -1):
-            _accumulate(acc, hot, k, n_left, weight, f0, k)
-            if 1 <= k <= width:
-                for g in range(GROUP):
-                    _fold(acc[g], width - k, stride, left[f0 + g, k], edge_max[g], edge_sum[g], mode)
-        for g in range(GROUP):
-            f = f0 + g
-            if f >= n_filters:
-                break
-            for i in range(n_origins):
-                conv[i] = acc[g, i + width] + bias[f]
-            _interior(conv, interior, stride, n_win, running, scratch, mode, edge_max[g], j0, f, n_filters, out)
-        # Right edges: prefix sums over k = 0 .. m-2 per origin r' (= r - (s0 + window - m + 1));
-        # after column k, acc[g, r'] is the right-edge position with q = m-1-k padding columns of
-        # window s0 + r' + 1 - q.
-        acc[:, :n_right] = 0.0
-        for k in range(0, m - 1):
-            _accumulate(acc, hot, offset + k, n_right, weight, f0, k)
-            q = m - 1 - k
-            if q <= width:
-                for g in range(GROUP):
-                    _fold(acc[g], q - 1, stride, right[f0 + g, q], edge_max[g], edge_sum[g], mode)
-        for g in range(GROUP):
-            f = f0 + g
-            if f >= n_filters:
-                break
-            _finish(out, j0, f, n_filters, n_win, edge_max[g], edge_sum[g], count, mode)
+    chunk = tokens[j0 * stride : j0 * stride + n_bases]
+    ring_size = 1
+    while ring_size < m:
+        ring_size *= 2
+    mask = ring_size - 1
+    ring = np.zeros((ring_size, LANES), dtype=np.float32)
+    conv = np.empty((n_conv, LANES), dtype=np.float32)
+    scratch = np.empty((2, n_conv, LANES), dtype=np.float32)
+    edge_max = np.empty((2, n_win, LANES), dtype=np.float32)  # left, right
+    edge_sum = np.empty((2, n_win, LANES), dtype=np.float32)
+    result = np.empty((n_win, LANES), dtype=np.float32)
+    total = np.zeros(LANES, dtype=np.float64)
+    zeros = simd.full(0.0)
+    n_lane_blocks = left_steps.shape[0] // (m * 5)
+    for lane_block in range(n_lane_blocks):
+        rows = lane_block * m * 5
+        _left_pass(chunk, left_steps, rows, m, width, stride, last, n_conv, ring, mask, conv, edge_max[0],
+                   edge_sum[0], mode)
+        _right_pass(chunk, right_steps, rows, m, width, window, stride, ring, mask, edge_max[1], edge_sum[1], mode)
+        if mode != 1:
+            interior_max = _sliding_max(conv, interior, scratch[0], scratch[1])
+            for j in range(n_win):
+                value = simd.maximum(simd.load(interior_max, j * stride),
+                                     simd.maximum(simd.load(edge_max[0], j), simd.load(edge_max[1], j)))
+                simd.store(result, j, simd.maximum(value, zeros))
+            pooled_max[j0:j1, lane_block * LANES : (lane_block + 1) * LANES] = result
+        if mode != 0:
+            _sliding_mean(conv, interior, stride, n_win, edge_sum, interior + 2 * width, total, result)
+            pooled_mean[j0:j1, lane_block * LANES : (lane_block + 1) * LANES] = result
 
 
 @numba.njit(cache=True)
-def _interior(conv, interior, stride, n_win, running, scratch, mode, edge_max, j0, f, n_filters, out):
-    """Interior pooling of one filter: the max goes into ``out[:, f]`` (edges folded in later by
-    :func:`_finish`), the sum of ReLU values into ``out[:, F + f]`` / ``out[:, f]`` (mean mode)."""
-    if mode != 1:
-        _sliding_max(conv, interior, running, scratch)
-        for j in range(n_win):
-            out[j0 + j, f] = running[j * stride]
-    if mode != 0:
-        slot = n_filters + f if mode == 2 else f
-        total = 0.0
-        for i in range(interior):
-            total += conv[i] if conv[i] > 0.0 else 0.0
-        for j in range(n_win):
-            a = j * stride
-            if j > 0:  # slide the window sum from the previous window (float64)
-                for i in range(a - stride, a):
-                    total -= conv[i] if conv[i] > 0.0 else 0.0
-                for i in range(a - stride + interior, a + interior):
-                    total += conv[i] if conv[i] > 0.0 else 0.0
-            out[j0 + j, slot] = total
+def _left_pass(chunk, steps, rows, m, width, stride, last, n_conv, ring, mask, conv, edge_max, edge_sum, mode):
+    """``D_s(k)`` for s from the last base down to 0; ``D_s(k)`` lives in ring row ``(k - s) & mask``.
+
+    Stores the interior convolution ``D_s(0)`` for ``s < n_conv`` and, for each window start
+    ``s <= last``, the max and ReLU-sum of ``D_s(1..w)``. Ring rows of bases past the chunk's end
+    hold stale values, which reach only positions that are never stored.
+    """
+    edge_top = min(width, m - 2)  # edge steps k = edge_top .. 1 (k = m - 1 is the first step)
+    for s in range(len(chunk) - 1, -1, -1):
+        row = rows + chunk[s]
+        value = simd.load(steps, row + (m - 1) * 5)
+        simd.store(ring, (m - 1 - s) & mask, value)
+        best, relu_sum = _first_edge(value, 0 < m - 1 <= width, mode)
+        for k in range(m - 2, edge_top, -1):
+            _step(ring, (k - s) & mask, steps, row + k * 5)
+        for k in range(edge_top, 0, -1):
+            value = _step(ring, (k - s) & mask, steps, row + k * 5)
+            best, relu_sum = _edge(best, relu_sum, value, mode)
+        if m > 1:
+            value = _step(ring, (-s) & mask, steps, row)
+        if s < n_conv:
+            simd.store(conv, s, value)
+        if s <= last and s % stride == 0:
+            simd.store(edge_max, s // stride, best)
+            simd.store(edge_sum, s // stride, relu_sum)
 
 
 @numba.njit(cache=True)
-def _finish(out, j0, f, n_filters, n_win, edge_max, edge_sum, count, mode):
-    """Fold one filter's edge max / sum into its interior values; ReLU of the max, sum -> mean."""
-    if mode != 1:
-        for j in range(n_win):
-            value = out[j0 + j, f]
-            if edge_max[j] > value:
-                value = edge_max[j]
-            out[j0 + j, f] = value if value > 0.0 else 0.0
+def _right_pass(chunk, steps, rows, m, width, window, stride, ring, mask, edge_max, edge_sum, mode):
+    """``R_e(k)`` for e from 0 up; ``R_e(k)`` lives in ring row ``(e - k) & mask``. For the window
+    ending at ``e`` (start ``s = e - window + 1``) stores the max and ReLU-sum of ``R_e(k)``,
+    ``k = m - 1 - w .. m - 2``."""
+    edge_low = max(1, m - 1 - width)  # edge steps k = edge_low .. m - 2 (k = 0 is the first step)
+    for e in range(len(chunk)):
+        row = rows + chunk[e]
+        value = simd.load(steps, row)
+        simd.store(ring, e & mask, value)
+        best, relu_sum = _first_edge(value, 0 < m - 1 <= width, mode)
+        for k in range(1, edge_low):
+            _step(ring, (e - k) & mask, steps, row + k * 5)
+        for k in range(edge_low, m - 1):
+            value = _step(ring, (e - k) & mask, steps, row + k * 5)
+            best, relu_sum = _edge(best, relu_sum, value, mode)
+        s = e - window + 1
+        if s >= 0 and s % stride == 0:
+            simd.store(edge_max, s // stride, best)
+            simd.store(edge_sum, s // stride, relu_sum)
+
+
+@numba.njit(cache=True, inline="always")
+def _step(ring, slot, steps, row):
+    """One recurrence step: ``ring[slot] += steps[row]``; returns the new value."""
+    value = simd.add(simd.load(ring, slot), simd.load(steps, row))
+    simd.store(ring, slot, value)
+    return value
+
+
+@numba.njit(cache=True, inline="always")
+def _edge(best, relu_sum, value, mode):
+    """Fold an edge position's value into the window's max and (modes with a mean) ReLU-sum."""
+    best = simd.maximum(best, value)
     if mode != 0:
-        slot = n_filters + f if mode == 2 else f
-        for j in range(n_win):
-            out[j0 + j, slot] = (out[j0 + j, slot] + edge_sum[j]) / count
+        relu_sum = simd.add(relu_sum, simd.maximum(value, simd.full(0.0)))
+    return best, relu_sum
 
 
 @numba.njit(cache=True, inline="always")
-def _accumulate(acc, hot, shift, n, weight, f0, k):
-    """acc[g, :n] += sum_c weight[f0 + g, c, k] * hot[c, shift : shift + n] for g < GROUP (4):
-    one kernel column of four filters at every origin, each one-hot value loaded once."""
-    a0, a1, a2, a3 = acc[0, :n], acc[1, :n], acc[2, :n], acc[3, :n]
-    h0, h1, h2, h3 = hot[0, shift : shift + n], hot[1, shift : shift + n], hot[2, shift : shift + n], hot[3, shift : shift + n]
-    w00, w01, w02, w03 = weight[f0, 0, k], weight[f0, 1, k], weight[f0, 2, k], weight[f0, 3, k]
-    w10, w11, w12, w13 = weight[f0 + 1, 0, k], weight[f0 + 1, 1, k], weight[f0 + 1, 2, k], weight[f0 + 1, 3, k]
-    w20, w21, w22, w23 = weight[f0 + 2, 0, k], weight[f0 + 2, 1, k], weight[f0 + 2, 2, k], weight[f0 + 2, 3, k]
-    w30, w31, w32, w33 = weight[f0 + 3, 0, k], weight[f0 + 3, 1, k], weight[f0 + 3, 2, k], weight[f0 + 3, 3, k]
-    for o in range(n):
-        x0, x1, x2, x3 = h0[o], h1[o], h2[o], h3[o]
-        a0[o] += w00 * x0 + w01 * x1 + w02 * x2 + w03 * x3
-        a1[o] += w10 * x0 + w11 * x1 + w12 * x2 + w13 * x3
-        a2[o] += w20 * x0 + w21 * x1 + w22 * x2 + w23 * x3
-        a3[o] += w30 * x0 + w31 * x1 + w32 * x2 + w33 * x3
-
-
-@numba.njit(cache=True, inline="always")
-def _fold(acc, shift, stride, pad, edge_max, edge_sum, mode):
-    """Fold the edge values ``acc[shift + j * stride] + pad`` into window j's max and sum."""
-    n = len(edge_max)
-    if stride == 1:  # contiguous: vectorised
-        _fold_values(acc[shift : shift + n], pad, edge_max, edge_sum, mode)
-    else:
-        _fold_values(acc[shift : shift + (n - 1) * stride + 1 : stride], pad, edge_max, edge_sum, mode)
-
-
-@numba.njit(cache=True, inline="always")
-def _fold_values(values, pad, edge_max, edge_sum, mode):
-    n = len(edge_max)
-    if mode != 1:
-        for j in range(n):
-            value = values[j] + pad
-            edge_max[j] = value if value > edge_max[j] else edge_max[j]
-    if mode != 0:
-        for j in range(n):
-            value = values[j] + pad
-            edge_sum[j] += value if value > 0.0 else 0.0
+def _first_edge(value, is_edge, mode):
+    """Start of a pass's edge max and ReLU-sum: ``value`` (the step with ``m - 1`` padding
+    columns) if that is an edge position of the model, else -inf and 0."""
+    zeros = simd.full(0.0)
+    if not is_edge:
+        return simd.full(-np.inf), zeros
+    return value, simd.maximum(value, zeros) if mode != 0 else zeros
 
 
 @numba.njit(cache=True)
-def _sliding_max(values, size, result, scratch):
-    """result[i] = max(values[i : i + size]) for i <= len - size, by doubling spans: each pass
-    is vectorised over positions (prefix-scan methods are one serial dependency chain)."""
-    n = len(values)
+def _sliding_mean(conv, interior, stride, n_win, edge_sum, count, total, result):
+    """``result[j]`` = (sum of ReLU(conv) over window j's interior + its edge ReLU-sums) / count;
+    the interior sum slides from window to window in float64."""
+    total[:] = 0.0
+    for i in range(interior):
+        _add_relu(total, conv[i], 1.0)
+    for j in range(n_win):
+        a = j * stride
+        if j > 0:
+            for i in range(a - stride, a):
+                _add_relu(total, conv[i], -1.0)
+            for i in range(a - stride + interior, a + interior):
+                _add_relu(total, conv[i], 1.0)
+        for f in range(LANES):
+            result[j, f] = (total[f] + edge_sum[0, j, f] + edge_sum[1, j, f]) / count
+
+
+@numba.njit(cache=True, inline="always")
+def _add_relu(total, values, sign):
+    for f in range(LANES):
+        if values[f] > 0.0:
+            total[f] += sign * values[f]
+
+
+@numba.njit(cache=True)
+def _sliding_max(values, size, scratch, other):
+    """Rows ``i <= len - size`` of the returned array are ``max(values[i : i + size])`` (lane-wise),
+    by doubling spans: each pass is vectorised over rows (prefix-scan methods are serial chains).
+    ``scratch`` and ``other`` are work arrays shaped like ``values`` (which is not written); the
+    result is one of the three."""
+    n = values.shape[0]
+    buffers = (scratch, other)
+    passes = 0
+    source = values
     span = 1
-    source, target = values, scratch[0, :n]
-    other = scratch[1, :n]
     while span * 2 <= size:
+        target = buffers[passes % 2]
         for i in range(n - 2 * span + 1):
-            a, b = source[i], source[i + span]
-            target[i] = a if a > b else b
+            simd.store(target, i, simd.maximum(simd.load(source, i), simd.load(source, i + span)))
         source = target
-        target, other = other, target
+        passes += 1
         span *= 2
     rest = size - span
+    if rest == 0:
+        return source
+    target = buffers[passes % 2]
     for i in range(n - size + 1):
-        a, b = source[i], source[i + rest]
-        result[i] = a if a > b else b
+        simd.store(target, i, simd.maximum(simd.load(source, i), simd.load(source, i + rest)))
+    return target
