@@ -9,7 +9,7 @@ AVX2 registers, four SSE registers: LLVM splits it for the machine it compiles f
 Inside ``@numba.njit`` functions::
 
     row = load(table, i)              # table[i, :] of a float32 [n, 16] array
-    total = add(total, row)           # lane-wise sum
+    total = add(total, row)           # lane-wise sum (also subtract, multiply)
     best = maximum(best, total)       # lane-wise (a > b ? a : b), as the scalar kernels did
     zeros = full(0.0)                 # every lane the same value
     store(out, j, maximum(best, zeros))   # out[j, 0:16] = ReLU(best)
@@ -98,6 +98,28 @@ def add(typingctx, a, b):
 
     def codegen(context, builder, signature, args):
         return builder.fadd(args[0], args[1])
+
+    return lanes(lanes, lanes), codegen
+
+
+@intrinsic
+def subtract(typingctx, a, b):
+    """Lane-wise ``a - b``."""
+    _check_lanes(a, b)
+
+    def codegen(context, builder, signature, args):
+        return builder.fsub(args[0], args[1])
+
+    return lanes(lanes, lanes), codegen
+
+
+@intrinsic
+def multiply(typingctx, a, b):
+    """Lane-wise ``a * b``."""
+    _check_lanes(a, b)
+
+    def codegen(context, builder, signature, args):
+        return builder.fmul(args[0], args[1])
 
     return lanes(lanes, lanes), codegen
 

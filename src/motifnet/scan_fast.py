@@ -20,7 +20,7 @@ the right-edge value with ``q`` columns of the window ending at ``e`` is ``R_e(k
 + T[k, x_e]`` with ``k = m - 1 - q``. One pass from the last base down (``D``) and one from the
 first base up (``R``) update ``m`` values per base, held in a ring buffer of rows. The interior
 maximum of a window is a sliding maximum of the convolution (span doubling: ``log2 L``
-vectorised passes), its mean a sliding float64 sum.
+vectorised passes), its mean a sliding Kahan-compensated sum.
 
 Filters run 16 at a time as the lanes of one SIMD value (:mod:`motifnet.lanes`): a step is one
 table-row load and one add for 16 filters. Blocks of windows run in parallel.
@@ -212,7 +212,6 @@ def _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j
     edge_max = np.empty((2, n_win, LANES), dtype=np.float32)  # left, right
     edge_sum = np.empty((2, n_win, LANES), dtype=np.float32)
     result = np.empty((n_win, LANES), dtype=np.float32)
-    total = np.zeros(LANES, dtype=np.float64)
     zeros = simd.full(0.0)
     n_lane_blocks = left_steps.shape[0] // (m * 5)
     for lane_block in range(n_lane_blocks):
@@ -228,7 +227,7 @@ def _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j
                 simd.store(result, j, simd.maximum(value, zeros))
             pooled_max[j0:j1, lane_block * LANES : (lane_block + 1) * LANES] = result
         if mode != 0:
-            _sliding_mean(conv, interior, stride, n_win, edge_sum, interior + 2 * width, total, result)
+            _sliding_mean(conv, interior, stride, n_win, edge_sum, interior + 2 * width, result)
             pooled_mean[j0:j1, lane_block * LANES : (lane_block + 1) * LANES] = result
 
 
@@ -310,28 +309,36 @@ def _first_edge(value, is_edge, mode):
 
 
 @numba.njit(cache=True)
-def _sliding_mean(conv, interior, stride, n_win, edge_sum, count, total, result):
-    """``result[j]`` = (sum of ReLU(conv) over window j's interior + its edge ReLU-sums) / count;
-    the interior sum slides from window to window in float64."""
-    total[:] = 0.0
+def _sliding_mean(conv, interior, stride, n_win, edge_sum, count, result):
+    """``result[j]`` = (sum of ReLU(conv) over window j's interior + its edge ReLU-sums) / count.
+
+    The interior sum slides from window to window (add the entering positions, subtract the
+    leaving ones) with Kahan compensation, so its error stays at float32 rounding however many
+    windows it slides over.
+    """
+    zeros = simd.full(0.0)
+    total, compensation = zeros, zeros
     for i in range(interior):
-        _add_relu(total, conv[i], 1.0)
+        total, compensation = _kahan_add(total, compensation, simd.maximum(simd.load(conv, i), zeros))
+    scale = simd.full(1.0 / count)
     for j in range(n_win):
         a = j * stride
         if j > 0:
             for i in range(a - stride, a):
-                _add_relu(total, conv[i], -1.0)
+                leaving = simd.subtract(zeros, simd.maximum(simd.load(conv, i), zeros))
+                total, compensation = _kahan_add(total, compensation, leaving)
             for i in range(a - stride + interior, a + interior):
-                _add_relu(total, conv[i], 1.0)
-        for f in range(LANES):
-            result[j, f] = (total[f] + edge_sum[0, j, f] + edge_sum[1, j, f]) / count
+                total, compensation = _kahan_add(total, compensation, simd.maximum(simd.load(conv, i), zeros))
+        edges = simd.add(simd.load(edge_sum[0], j), simd.load(edge_sum[1], j))
+        simd.store(result, j, simd.multiply(simd.add(total, edges), scale))
 
 
 @numba.njit(cache=True, inline="always")
-def _add_relu(total, values, sign):
-    for f in range(LANES):
-        if values[f] > 0.0:
-            total[f] += sign * values[f]
+def _kahan_add(total, compensation, value):
+    """Kahan summation step: ``total + value`` with the lost low-order part kept in ``compensation``."""
+    corrected = simd.subtract(value, compensation)
+    new_total = simd.add(total, corrected)
+    return new_total, simd.subtract(simd.subtract(new_total, total), corrected)
 
 
 @numba.njit(cache=True)
