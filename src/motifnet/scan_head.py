@@ -57,11 +57,18 @@ def dense_stack(head) -> DenseStack | None:
     return DenseStack(widths=np.asarray(widths, dtype=np.int64), params=np.concatenate(parts).astype(np.float32))
 
 
-def apply_dense(stack: DenseStack, features: np.ndarray, block: int = 4096) -> np.ndarray:
-    """``features [n, widths[0]]`` float32 -> logits ``[n, widths[-1]]`` float32."""
+def apply_dense(stack: DenseStack, features: np.ndarray, block: int | None = None) -> np.ndarray:
+    """``features [n, widths[0]]`` float32 -> logits ``[n, widths[-1]]`` float32.
+
+    ``block`` rows are evaluated together by one thread; by default as many as keep a block's
+    widest layer within 512 KiB (4,096 rows for a 16 -> 32 -> 1 head, 512 for 256 -> 32 -> 1),
+    so that each layer's inputs stay in the core's cache while every output unit reads them.
+    """
     features = np.ascontiguousarray(features, dtype=np.float32)
     if features.ndim != 2 or features.shape[1] != stack.widths[0]:
         raise ValueError(f"features must be [n, {stack.widths[0]}], got {list(features.shape)}")
+    if block is None:
+        block = int(np.clip((512 << 10) // (4 * int(stack.widths.max())), 64, 4096))
     return _dense(features, stack.widths, stack.params, block)
 
 
