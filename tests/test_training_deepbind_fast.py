@@ -93,3 +93,29 @@ def test_training_steps_with_the_fast_path_track_the_full_backward():
             optimizer.step()
     for a, b in zip(fast.parameters(), full.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_tied_maxima_give_the_first_window_the_whole_gradient():
+    """Identical windows tie exactly. The full backward (amax) splits a tied maximum's gradient
+    among them; the fast path gives all of it to the first. Weight and bias gradients agree (the
+    windows are identical), and the input gradient has the same total but sits on the first
+    maximising window of each filter only."""
+    fast, full = _pair(pad_input=False)
+    kmers = np.random.default_rng(4).integers(0, 4, (5, 9)).astype(np.uint8)
+    tokens = np.tile(kmers, (1, 7))[:, :60]  # period 9: windows i and i + 9 are identical
+    x_fast = one_hot(tokens).requires_grad_(True)
+    x_full = one_hot(tokens).requires_grad_(True)
+    weights = torch.randn(5, 3, generator=torch.Generator().manual_seed(5))
+    out_fast, out_full = fast(x_fast), full(x_full)
+    grads_fast = torch.autograd.grad(out_fast, [x_fast, *fast.parameters()], weights)
+    grads_full = torch.autograd.grad(out_full, [x_full, *full.parameters()], weights)
+    for a, b in zip(grads_fast[1:], grads_full[1:]):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grads_fast[0].sum(-1), grads_full[0].sum(-1), rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        first = full.conv(one_hot(tokens)).numpy().argmax(axis=-1)  # [B, F] first maximising window
+    allowed = np.zeros((5, 60), dtype=bool)
+    for b, f in np.ndindex(first.shape):
+        allowed[b, first[b, f] : first[b, f] + 9] = True
+    assert not grads_fast[0].abs().sum(1)[torch.from_numpy(~allowed)].any()
+    assert grads_full[0].abs().sum(1)[torch.from_numpy(~allowed)].any()  # the full backward does spread
