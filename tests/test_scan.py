@@ -366,3 +366,29 @@ def test_mean_pooling_stays_exact_over_long_slides():
         expected = double.pool(double.conv_features(one_hot(np.ascontiguousarray(windows)).double())).numpy()
     # Kahan-compensated: largest error 5.8e-7 here; an uncompensated float32 running sum: 4.4e-6
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=2e-6)
+
+
+def test_pool_windows_reads_tokens_above_n_as_n_and_refuses_bad_windows():
+    from motifnet.scan_fast import conv_pool_plan, pool_windows
+
+    model = _model(seed=2, n_filters=6, filter_length=5)
+    plan = conv_pool_plan(model, 40)
+    tokens = _tokens(200, seed=9)
+    odd = tokens.copy()
+    odd[[10, 50, 120]] = [5, 9, 255]  # out-of-alphabet codes: N, as one_hot reads them
+    tokens[[10, 50, 120]] = 4
+    assert np.array_equal(pool_windows(plan, odd, 40, 1, 161), pool_windows(plan, tokens, 40, 1, 161))
+    for window, stride in [(4, 1), (40, 0), (40, -1)]:
+        with pytest.raises(ValueError, match="window >= filter length 5 and stride >= 1"):
+            pool_windows(plan, tokens, window, stride, 3)
+
+
+def test_lanes_source_hash_is_recorded_in_scan_fast():
+    """numba's cache keys scan_fast's kernels on scan_fast.py alone; the hash of lanes.py written
+    there makes any change to the intrinsics recompile them."""
+    import hashlib
+
+    from motifnet import lanes, scan_fast
+
+    digest = hashlib.sha256(Path(lanes.__file__).read_bytes()).hexdigest()[:16]
+    assert scan_fast.LANES_SOURCE == digest, f"lanes.py changed: set scan_fast.LANES_SOURCE = {digest!r}"

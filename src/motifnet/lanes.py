@@ -126,7 +126,7 @@ def multiply(typingctx, a, b):
 
 @intrinsic
 def maximum(typingctx, a, b):
-    """Lane-wise ``a if a > b else b`` (with a NaN in ``a``, ``b``)."""
+    """Lane-wise ``a if a > b else b`` (where either is NaN: ``b``)."""
     _check_lanes(a, b)
 
     def codegen(context, builder, signature, args):

@@ -230,7 +230,7 @@ def scan_tokens(
         strands, alphabet: see the module doc.
         method: 'auto' (fast path when it applies), 'fast' (raise if it does not), 'window'.
         chunk_size: bases per chunk (memory bound); results do not depend on it.
-        batch_size: windows per forward pass (window path) or per head pass (fast path).
+        batch_size: windows per forward pass of the window path (the fast path scores whole chunks).
 
     Yields:
         ``(starts int64 [n], logits float32 [n, T], strand int8 [n, T])`` per chunk.

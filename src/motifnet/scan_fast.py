@@ -41,8 +41,15 @@ import numpy as np
 from motifnet import lanes as simd
 from motifnet.lanes import LANES
 from motifnet.scan_head import DenseStack, dense_stack
+from motifnet.sequence import N_TOKEN
 
 POOL_MODES = {"max": 0, "mean": 1, "maxavg": 2}
+
+LANES_SOURCE = "28d8752dba371c83"
+"""sha256 (first 16 hex digits) of ``lanes.py``. numba's cache checks only the source of the file
+that holds a cached function, and the lane intrinsics are compiled into this file's kernels: a
+change to ``lanes.py`` must change this line, or stale kernels would keep running
+(``tests/test_scan.py`` checks it)."""
 
 
 @dataclass
@@ -145,13 +152,22 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
 
     Args:
         plan: from :func:`conv_pool_plan`.
-        tokens: uint8 ``[n]`` with ``(n_windows - 1) * stride + window <= n``.
+        tokens: ``[n]`` tokens (A, C, G, T = 0..3; N and anything above 3 read as N, as
+            :func:`motifnet.sequence.one_hot` does) with ``(n_windows - 1) * stride + window <= n``.
+        window: window length, at least the filter length; stride: at least 1.
 
     Returns:
         float32 ``[n_windows, F]`` (max or mean) or ``[n_windows, 2F]`` (maxavg: max then mean),
         what the model's global pooling gives for each window alone (to float32 rounding).
+
+    Raises:
+        ValueError: a window shorter than the filters, a stride below 1, or windows that run past
+            the end of the tokens.
     """
-    tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
+    if window < plan.filter_length or stride < 1:
+        raise ValueError(f"need window >= filter length {plan.filter_length} and stride >= 1, "
+                         f"got window {window}, stride {stride}")
+    tokens = np.minimum(np.asarray(tokens), N_TOKEN).astype(np.uint8)  # the kernels index tables by token
     n_filters = plan.n_filters
     if n_windows <= 0:
         return np.zeros((0, n_filters * (2 if plan.pool == "maxavg" else 1)), dtype=np.float32)
