@@ -178,6 +178,7 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
     pooled_max, pooled_mean = kernel(tokens, plan.left_steps, plan.right_steps, plan.filter_length, plan.pad_width,
                                      int(window), int(stride), int(n_windows), POOL_MODES[plan.pool], block)
     parts = {"max": [pooled_max], "mean": [pooled_mean], "maxavg": [pooled_max, pooled_mean]}[plan.pool]
+    parts = [part.reshape(n_windows, -1) for part in parts]
     if len(parts) == 1 and parts[0].shape[1] == n_filters:
         return parts[0]
     return np.concatenate([part[:, :n_filters] for part in parts], axis=1)
@@ -202,10 +203,12 @@ def _pool_windows_serial(tokens, left_steps, right_steps, m, width, window, stri
 
 @numba.njit(cache=True)
 def _outputs(left_steps, m, n_windows, mode):
-    """Pooled max and mean arrays ``[n_windows, n_blocks * 16]`` (empty when the mode has none)."""
-    n_lanes = left_steps.shape[0] // (m * 5) * LANES
-    pooled_max = np.empty((n_windows if mode != 1 else 0, n_lanes), dtype=np.float32)
-    pooled_mean = np.empty((n_windows if mode != 0 else 0, n_lanes), dtype=np.float32)
+    """Pooled max and mean arrays ``[n_windows * n_blocks, 16]`` (row ``j * n_blocks + block``:
+    window j's filters of that lane block; a reshape gives ``[n_windows, n_blocks * 16]``), empty
+    when the mode has none."""
+    n_rows = n_windows * (left_steps.shape[0] // (m * 5))
+    pooled_max = np.empty((n_rows if mode != 1 else 0, LANES), dtype=np.float32)
+    pooled_mean = np.empty((n_rows if mode != 0 else 0, LANES), dtype=np.float32)
     return pooled_max, pooled_mean
 
 
@@ -227,7 +230,6 @@ def _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j
     scratch = np.empty((2, n_conv, LANES), dtype=np.float32)
     edge_max = np.empty((2, n_win, LANES), dtype=np.float32)  # left, right
     edge_sum = np.empty((2, n_win, LANES), dtype=np.float32)
-    result = np.empty((n_win, LANES), dtype=np.float32)
     zeros = simd.full(0.0)
     n_lane_blocks = left_steps.shape[0] // (m * 5)
     for lane_block in range(n_lane_blocks):
@@ -240,11 +242,10 @@ def _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j
             for j in range(n_win):
                 value = simd.maximum(simd.load(interior_max, j * stride),
                                      simd.maximum(simd.load(edge_max[0], j), simd.load(edge_max[1], j)))
-                simd.store(result, j, simd.maximum(value, zeros))
-            pooled_max[j0:j1, lane_block * LANES : (lane_block + 1) * LANES] = result
+                simd.store(pooled_max, (j0 + j) * n_lane_blocks + lane_block, simd.maximum(value, zeros))
         if mode != 0:
-            _sliding_mean(conv, interior, stride, n_win, edge_sum, interior + 2 * width, result)
-            pooled_mean[j0:j1, lane_block * LANES : (lane_block + 1) * LANES] = result
+            _sliding_mean(conv, interior, stride, edge_sum, interior + 2 * width, pooled_mean,
+                          j0 * n_lane_blocks + lane_block, n_lane_blocks)
 
 
 @numba.njit(cache=True)
@@ -325,8 +326,9 @@ def _first_edge(value, is_edge, mode):
 
 
 @numba.njit(cache=True)
-def _sliding_mean(conv, interior, stride, n_win, edge_sum, count, result):
-    """``result[j]`` = (sum of ReLU(conv) over window j's interior + its edge ReLU-sums) / count.
+def _sliding_mean(conv, interior, stride, edge_sum, count, out, first_row, row_step):
+    """``out[first_row + j * row_step]`` = (sum of ReLU(conv) over window j's interior + its edge
+    ReLU-sums ``edge_sum[:, j]``) / count, for every window j of ``edge_sum``.
 
     The interior sum slides from window to window (add the entering positions, subtract the
     leaving ones) with Kahan compensation, so its error stays at float32 rounding however many
@@ -337,7 +339,7 @@ def _sliding_mean(conv, interior, stride, n_win, edge_sum, count, result):
     for i in range(interior):
         total, compensation = _kahan_add(total, compensation, simd.maximum(simd.load(conv, i), zeros))
     scale = simd.full(1.0 / count)
-    for j in range(n_win):
+    for j in range(edge_sum.shape[1]):
         a = j * stride
         if j > 0:
             for i in range(a - stride, a):
@@ -346,7 +348,7 @@ def _sliding_mean(conv, interior, stride, n_win, edge_sum, count, result):
             for i in range(a - stride + interior, a + interior):
                 total, compensation = _kahan_add(total, compensation, simd.maximum(simd.load(conv, i), zeros))
         edges = simd.add(simd.load(edge_sum[0], j), simd.load(edge_sum[1], j))
-        simd.store(result, j, simd.multiply(simd.add(total, edges), scale))
+        simd.store(out, first_row + j * row_step, simd.multiply(simd.add(total, edges), scale))
 
 
 @numba.njit(cache=True, inline="always")
