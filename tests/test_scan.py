@@ -383,12 +383,20 @@ def test_pool_windows_reads_tokens_above_n_as_n_and_refuses_bad_windows():
             pool_windows(plan, tokens, window, stride, 3)
 
 
-def test_lanes_source_hash_is_recorded_in_scan_fast():
-    """numba's cache keys scan_fast's kernels on scan_fast.py alone; the hash of lanes.py written
-    there makes any change to the intrinsics recompile them."""
+def test_every_module_compiling_lanes_records_their_source_hash():
+    """numba's cache keys a module's kernels on that module's file alone; the hash of lanes.py
+    written in every module that uses the intrinsics makes any change to them recompile."""
     import hashlib
+    import importlib
 
-    from motifnet import lanes, scan_fast
+    from motifnet import lanes
 
     digest = hashlib.sha256(Path(lanes.__file__).read_bytes()).hexdigest()[:16]
-    assert scan_fast.LANES_SOURCE == digest, f"lanes.py changed: set scan_fast.LANES_SOURCE = {digest!r}"
+    package = Path(lanes.__file__).parent
+    users = sorted(path for path in package.rglob("*.py")
+                   if path.name != "lanes.py" and "from motifnet import lanes" in path.read_text())
+    assert len(users) >= 2  # scan_fast and scan_head
+    for path in users:
+        name = ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        recorded = getattr(importlib.import_module(name), "LANES_SOURCE", None)
+        assert recorded == digest, f"lanes.py changed or is new here: set {name}.LANES_SOURCE = {digest!r}"

@@ -4,8 +4,9 @@ A DeepBind-like head is a stack ``Linear -> ReLU -> ... -> Linear`` (Dropout lay
 identity in eval mode). Scoring millions of windows through it with torch runs on torch's
 threads (often one, in benchmarks and on shared machines) while the pooling kernel runs on all
 cores; :func:`dense_stack` extracts the layers once and :func:`apply_dense` evaluates them in
-parallel numba loops, feature-major so the inner loops run over windows (vectorised). Any other
-head (batch norm, other activations, a training-mode module) gives None: use the module itself.
+parallel numba loops: 16 windows at a time as the lanes of one SIMD value (:mod:`motifnet.lanes`),
+so a layer is one broadcast multiply-add per weight for 16 windows. Any other head (batch norm,
+other activations, a training-mode module) gives None: use the module itself.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+
+from motifnet import lanes as simd
+from motifnet.lanes import LANES
+
+LANES_SOURCE = "28d8752dba371c83"
+"""sha256 (first 16 hex digits) of ``lanes.py``, compiled into this file's cached kernels: see
+:data:`motifnet.scan_fast.LANES_SOURCE`."""
 
 
 @dataclass(frozen=True)
@@ -57,19 +65,13 @@ def dense_stack(head) -> DenseStack | None:
     return DenseStack(widths=np.asarray(widths, dtype=np.int64), params=np.concatenate(parts).astype(np.float32))
 
 
-def apply_dense(stack: DenseStack, features: np.ndarray, block: int | None = None) -> np.ndarray:
-    """``features [n, widths[0]]`` float32 -> logits ``[n, widths[-1]]`` float32.
-
-    ``block`` rows are evaluated together by one thread; by default as many as keep a block's
-    widest layer within 512 KiB (4,096 rows for a 16 -> 32 -> 1 head, 512 for 256 -> 32 -> 1),
-    so that each layer's inputs stay in the core's cache while every output unit reads them.
-    """
+def apply_dense(stack: DenseStack, features: np.ndarray, block: int = 1024) -> np.ndarray:
+    """``features [n, widths[0]]`` float32 -> logits ``[n, widths[-1]]`` float32; ``block``
+    windows per task of the parallel loop."""
     features = np.ascontiguousarray(features, dtype=np.float32)
     if features.ndim != 2 or features.shape[1] != stack.widths[0]:
         raise ValueError(f"features must be [n, {stack.widths[0]}], got {list(features.shape)}")
-    if block is None:
-        block = int(np.clip((512 << 10) // (4 * int(stack.widths.max())), 64, 4096))
-    return _dense(features, stack.widths, stack.params, block)
+    return _dense(features, stack.widths, stack.params, max(LANES, block))
 
 
 @numba.njit(cache=True, parallel=True)
@@ -77,35 +79,43 @@ def _dense(features, widths, params, block):
     n = features.shape[0]
     n_layers = len(widths) - 1
     out = np.empty((n, widths[n_layers]), dtype=np.float32)
-    widest = widths.max()
-    n_blocks = (n + block - 1) // block
-    for b in numba.prange(n_blocks):
-        r0 = b * block
-        rows = min(n, r0 + block) - r0
-        current = np.empty((widest, rows), dtype=np.float32)  # feature-major: loops over rows vectorise
-        following = np.empty((widest, rows), dtype=np.float32)
-        for f in range(widths[0]):
-            for r in range(rows):
-                current[f, r] = features[r0 + r, f]
-        offset = 0
-        for layer in range(n_layers):
-            n_in, n_out = widths[layer], widths[layer + 1]
-            for u in range(n_out):
-                target = following[u]
-                bias = params[offset + n_out * n_in + u]
-                for r in range(rows):
-                    target[r] = bias
-                for f in range(n_in):
-                    weight = params[offset + u * n_in + f]
-                    source = current[f]
-                    for r in range(rows):
-                        target[r] += weight * source[r]
-                if layer < n_layers - 1:
-                    for r in range(rows):
-                        target[r] = target[r] if target[r] > 0.0 else np.float32(0.0)
-            offset += n_out * n_in + n_out
-            current, following = following, current
-        for t in range(widths[n_layers]):
-            for r in range(rows):
-                out[r0 + r, t] = current[t, r]
+    tiles_per_task = block // LANES
+    n_tiles = (n + LANES - 1) // LANES
+    for task in numba.prange((n_tiles + tiles_per_task - 1) // tiles_per_task):
+        # one tile of 16 windows, feature-major: row f holds feature f of the 16 windows
+        current = np.zeros((widths.max(), LANES), dtype=np.float32)
+        following = np.empty_like(current)
+        for tile in range(task * tiles_per_task, min(n_tiles, (task + 1) * tiles_per_task)):
+            r0 = tile * LANES
+            rows = min(LANES, n - r0)
+            for f in range(widths[0]):
+                for w in range(rows):
+                    current[f, w] = features[r0 + w, f]
+            source, target = current, following
+            offset = 0
+            for layer in range(n_layers):
+                _layer(source, params, offset, widths[layer], widths[layer + 1], layer < n_layers - 1, target)
+                offset += widths[layer + 1] * (widths[layer] + 1)
+                source, target = target, source
+            for w in range(rows):
+                for t in range(widths[n_layers]):
+                    out[r0 + w, t] = source[t, w]
     return out
+
+
+@numba.njit(cache=True, inline="always")
+def _layer(source, params, offset, n_in, n_out, relu, target):
+    """``target[u] = bias[u] + sum_f weight[u, f] source[f]`` (then ReLU) for 16 windows at once;
+    ``params[offset:]`` holds the weight ``[n_out, n_in]`` then the bias. Two partial sums halve
+    the dependency chain."""
+    for u in range(n_out):
+        row = offset + u * n_in
+        even = simd.full(params[offset + n_out * n_in + u])
+        odd = simd.full(0.0)
+        for f in range(0, n_in - 1, 2):
+            even = simd.add(even, simd.multiply(simd.full(params[row + f]), simd.load(source, f)))
+            odd = simd.add(odd, simd.multiply(simd.full(params[row + f + 1]), simd.load(source, f + 1)))
+        if n_in % 2:
+            even = simd.add(even, simd.multiply(simd.full(params[row + n_in - 1]), simd.load(source, n_in - 1)))
+        total = simd.add(even, odd)
+        simd.store(target, u, simd.maximum(total, simd.full(0.0)) if relu else total)
