@@ -400,3 +400,18 @@ def test_every_module_compiling_lanes_records_their_source_hash():
         name = ".".join(path.relative_to(package.parent).with_suffix("").parts)
         recorded = getattr(importlib.import_module(name), "LANES_SOURCE", None)
         assert recorded == digest, f"lanes.py changed or is new here: set {name}.LANES_SOURCE = {digest!r}"
+
+
+def test_a_head_that_is_not_a_dense_stack_runs_as_the_module_itself():
+    """Another head (here tanh) keeps the fast pooling and is applied by torch."""
+    from torch import nn
+
+    from motifnet.scan_fast import conv_pool_plan
+
+    model = _model(seed=4, n_targets=2)
+    model.head = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 2)).eval()
+    assert conv_pool_plan(model, 40).dense is None
+    tokens = _tokens(300, seed=4)
+    _, fast, _ = _scan(model, tokens, window=40, stride=3, strands="both", method="fast")
+    _, slow, _ = _scan(model, tokens, window=40, stride=3, strands="both", method="window")
+    np.testing.assert_allclose(fast, slow, atol=2e-6, rtol=1e-5)

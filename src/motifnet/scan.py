@@ -238,10 +238,7 @@ def scan_tokens(
     Raises:
         MotifnetError: a bad method, stride or strands, or 'fast' where the fast path does not apply.
     """
-    import torch
-
-    from motifnet.scan_fast import conv_pool_plan, pool_windows
-    from motifnet.scan_head import apply_dense
+    from motifnet.scan_fast import conv_pool_plan, window_logits
 
     if method not in METHODS:
         raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
@@ -257,7 +254,6 @@ def scan_tokens(
     tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
     total = window_count(len(tokens), window, stride)
     per_chunk = max(1, (max(chunk_size, window) - window) // stride + 1)
-    head_device = _model_device(setup.core)
     for first in range(0, total, per_chunk):
         n = min(per_chunk, total - first)
         begin = first * stride
@@ -271,15 +267,7 @@ def scan_tokens(
         per_strand = []
         for sign in setup.compute:
             rows = piece if sign == 1 else reverse_complement_tokens(piece)
-            pooled = pool_windows(plan, rows, window, stride, n)
-            if plan.dense is not None:
-                logits = apply_dense(plan.dense, pooled)
-            else:
-                with torch.no_grad():
-                    logits = np.concatenate([
-                        plan.head(torch.from_numpy(pooled[i : i + 65536]).to(head_device)).float().cpu().numpy()
-                        for i in range(0, n, 65536)
-                    ])
+            logits = window_logits(plan, rows, window, stride, n)
             per_strand.append(logits if sign == 1 else logits[::-1])  # reverse-strand windows run backwards
         logits, strand = _combine(per_strand, setup.compute, setup.combine)
         if setup.internal and setup.combine != "max":

@@ -27,8 +27,9 @@ table-row load and one add for 16 filters. Blocks of windows run in parallel.
 
 :func:`conv_pool_plan` recognises such a model (else None: the caller uses the window path).
 :func:`pool_windows` returns the pooled features ``[n_windows, F]`` (max or mean) or
-``[n_windows, 2F]`` (maxavg) of windows starting at ``0, S, 2S, ...`` of a token chunk; the
-model's head turns them into logits.
+``[n_windows, 2F]`` (maxavg) of windows starting at ``0, S, 2S, ...`` of a token chunk;
+:func:`window_logits` the model's logits, with a dense head applied block by block as the
+windows are pooled.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import numpy as np
 
 from motifnet import lanes as simd
 from motifnet.lanes import LANES
-from motifnet.scan_head import DenseStack, dense_stack
+from motifnet.scan_head import DenseStack, dense_stack, dense_tile
 from motifnet.sequence import N_TOKEN
 
 POOL_MODES = {"max": 0, "mean": 1, "maxavg": 2}
@@ -164,19 +165,13 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
         ValueError: a window shorter than the filters, a stride below 1, or windows that run past
             the end of the tokens.
     """
-    if window < plan.filter_length or stride < 1:
-        raise ValueError(f"need window >= filter length {plan.filter_length} and stride >= 1, "
-                         f"got window {window}, stride {stride}")
-    tokens = np.minimum(np.asarray(tokens), N_TOKEN).astype(np.uint8)  # the kernels index tables by token
+    tokens = _checked_tokens(plan, tokens, window, stride, n_windows)
     n_filters = plan.n_filters
     if n_windows <= 0:
         return np.zeros((0, n_filters * (2 if plan.pool == "maxavg" else 1)), dtype=np.float32)
-    if (n_windows - 1) * stride + window > len(tokens):
-        raise ValueError("windows run past the end of the tokens")
-    block = max(1, 4096 // stride)
-    kernel = _pool_windows if n_windows > block else _pool_windows_serial  # no thread start-up for small jobs
-    pooled_max, pooled_mean = kernel(tokens, plan.left_steps, plan.right_steps, plan.filter_length, plan.pad_width,
-                                     int(window), int(stride), int(n_windows), POOL_MODES[plan.pool], block)
+    pooled_max, pooled_mean = _pool_windows(tokens, plan.left_steps, plan.right_steps, plan.filter_length,
+                                            plan.pad_width, int(window), int(stride), int(n_windows),
+                                            POOL_MODES[plan.pool], _block(stride))
     parts = {"max": [pooled_max], "mean": [pooled_mean], "maxavg": [pooled_max, pooled_mean]}[plan.pool]
     parts = [part.reshape(n_windows, -1) for part in parts]
     if len(parts) == 1 and parts[0].shape[1] == n_filters:
@@ -184,21 +179,90 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
     return np.concatenate([part[:, :n_filters] for part in parts], axis=1)
 
 
+def window_logits(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: int, n_windows: int) -> np.ndarray:
+    """The model's logits ``[n_windows, T]`` (float32) for the windows of :func:`pool_windows`.
+
+    With a dense head (``plan.dense``), pooling and head run together per block of windows: the
+    pooled features of a block stay in the cache and never fill a ``[n_windows, F]`` array. Any
+    other head gets :func:`pool_windows` and the module itself, in slices. Same arguments and
+    errors as :func:`pool_windows`.
+    """
+    import torch
+
+    if plan.dense is None:
+        pooled = pool_windows(plan, tokens, window, stride, n_windows)
+        with torch.no_grad():
+            parts = [plan.head(torch.from_numpy(pooled[i : i + 65536])).float().numpy()
+                     for i in range(0, len(pooled), 65536)]
+        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+    tokens = _checked_tokens(plan, tokens, window, stride, n_windows)
+    return _window_logits(tokens, plan.left_steps, plan.right_steps, plan.filter_length, plan.pad_width,
+                          int(window), int(stride), max(0, int(n_windows)), POOL_MODES[plan.pool], _block(stride),
+                          plan.n_filters, plan.dense.widths, plan.dense.params)
+
+
+def _checked_tokens(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: int, n_windows: int) -> np.ndarray:
+    """uint8 tokens with every code above N read as N (the kernels index tables by token); the
+    errors of :func:`pool_windows`."""
+    if window < plan.filter_length or stride < 1:
+        raise ValueError(f"need window >= filter length {plan.filter_length} and stride >= 1, "
+                         f"got window {window}, stride {stride}")
+    if n_windows > 0 and (n_windows - 1) * stride + window > len(tokens):
+        raise ValueError("windows run past the end of the tokens")
+    return np.minimum(np.asarray(tokens), N_TOKEN).astype(np.uint8)
+
+
+def _block(stride: int) -> int:
+    """Windows per task of the parallel loops: about 4,096 bases."""
+    return max(1, 4096 // stride)
+
+
 @numba.njit(cache=True, parallel=True)
 def _pool_windows(tokens, left_steps, right_steps, m, width, window, stride, n_windows, mode, block):
     pooled_max, pooled_mean = _outputs(left_steps, m, n_windows, mode)
     n_blocks = (n_windows + block - 1) // block
     for b in numba.prange(n_blocks):
-        _pool_block(tokens, left_steps, right_steps, m, width, window, stride, b * block,
-                    min(n_windows, (b + 1) * block), mode, pooled_max, pooled_mean)
+        j0 = b * block
+        _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, min(n_windows, j0 + block), mode,
+                    pooled_max, pooled_mean, j0)
     return pooled_max, pooled_mean
+
+
+@numba.njit(cache=True, parallel=True)
+def _window_logits(tokens, left_steps, right_steps, m, width, window, stride, n_windows, mode, block, n_filters,
+                   widths, params):
+    out = np.empty((n_windows, widths[len(widths) - 1]), dtype=np.float32)
+    n_blocks = (n_windows + block - 1) // block
+    for b in numba.prange(n_blocks):
+        j0 = b * block
+        j1 = min(n_windows, j0 + block)
+        pooled_max, pooled_mean = _outputs(left_steps, m, j1 - j0, mode)
+        _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j1, mode, pooled_max, pooled_mean, 0)
+        _head_block(pooled_max, pooled_mean, j1 - j0, n_filters, mode, widths, params, out, j0)
+    return out
 
 
 @numba.njit(cache=True)
-def _pool_windows_serial(tokens, left_steps, right_steps, m, width, window, stride, n_windows, mode, block):
-    pooled_max, pooled_mean = _outputs(left_steps, m, n_windows, mode)
-    _pool_block(tokens, left_steps, right_steps, m, width, window, stride, 0, n_windows, mode, pooled_max, pooled_mean)
-    return pooled_max, pooled_mean
+def _head_block(pooled_max, pooled_mean, n_win, n_filters, mode, widths, params, out, j0):
+    """``out[j0 + j]`` = the dense head on window j's pooled features (max, then mean), 16 windows
+    per call of :func:`motifnet.scan_head.dense_tile`."""
+    n_lane_blocks = max(pooled_max.shape[0], pooled_mean.shape[0]) // n_win
+    n_max = n_filters if mode != 1 else 0
+    current = np.zeros((widths.max(), LANES), dtype=np.float32)
+    following = np.empty_like(current)
+    for r0 in range(0, n_win, LANES):
+        rows = min(LANES, n_win - r0)
+        for w in range(rows):
+            base = (r0 + w) * n_lane_blocks
+            for f in range(n_max):
+                current[f, w] = pooled_max[base + f // LANES, f % LANES]
+            if mode != 0:
+                for f in range(n_filters):
+                    current[n_max + f, w] = pooled_mean[base + f // LANES, f % LANES]
+        result = dense_tile(current, following, widths, params)
+        for w in range(rows):
+            for t in range(widths[len(widths) - 1]):
+                out[j0 + r0 + w, t] = result[t, w]
 
 
 @numba.njit(cache=True)
@@ -213,8 +277,10 @@ def _outputs(left_steps, m, n_windows, mode):
 
 
 @numba.njit(cache=True)
-def _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j1, mode, pooled_max, pooled_mean):
-    """Windows ``[j0, j1)``, all filters, 16 at a time; positions are relative to window ``j0``."""
+def _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j1, mode, pooled_max, pooled_mean,
+                out_j0):
+    """Windows ``[j0, j1)``, all filters, 16 at a time, into rows ``(out_j0 + j - j0) * n_blocks +
+    block`` of the pooled arrays; positions are relative to window ``j0``."""
     n_win = j1 - j0
     last = (n_win - 1) * stride  # start of the block's last window
     n_bases = last + window
@@ -242,10 +308,10 @@ def _pool_block(tokens, left_steps, right_steps, m, width, window, stride, j0, j
             for j in range(n_win):
                 value = simd.maximum(simd.load(interior_max, j * stride),
                                      simd.maximum(simd.load(edge_max[0], j), simd.load(edge_max[1], j)))
-                simd.store(pooled_max, (j0 + j) * n_lane_blocks + lane_block, simd.maximum(value, zeros))
+                simd.store(pooled_max, (out_j0 + j) * n_lane_blocks + lane_block, simd.maximum(value, zeros))
         if mode != 0:
             _sliding_mean(conv, interior, stride, edge_sum, interior + 2 * width, pooled_mean,
-                          j0 * n_lane_blocks + lane_block, n_lane_blocks)
+                          out_j0 * n_lane_blocks + lane_block, n_lane_blocks)
 
 
 @numba.njit(cache=True)

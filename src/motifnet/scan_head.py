@@ -77,12 +77,10 @@ def apply_dense(stack: DenseStack, features: np.ndarray, block: int = 1024) -> n
 @numba.njit(cache=True, parallel=True)
 def _dense(features, widths, params, block):
     n = features.shape[0]
-    n_layers = len(widths) - 1
-    out = np.empty((n, widths[n_layers]), dtype=np.float32)
+    out = np.empty((n, widths[len(widths) - 1]), dtype=np.float32)
     tiles_per_task = block // LANES
     n_tiles = (n + LANES - 1) // LANES
     for task in numba.prange((n_tiles + tiles_per_task - 1) // tiles_per_task):
-        # one tile of 16 windows, feature-major: row f holds feature f of the 16 windows
         current = np.zeros((widths.max(), LANES), dtype=np.float32)
         following = np.empty_like(current)
         for tile in range(task * tiles_per_task, min(n_tiles, (task + 1) * tiles_per_task)):
@@ -91,16 +89,25 @@ def _dense(features, widths, params, block):
             for f in range(widths[0]):
                 for w in range(rows):
                     current[f, w] = features[r0 + w, f]
-            source, target = current, following
-            offset = 0
-            for layer in range(n_layers):
-                _layer(source, params, offset, widths[layer], widths[layer + 1], layer < n_layers - 1, target)
-                offset += widths[layer + 1] * (widths[layer] + 1)
-                source, target = target, source
+            result = dense_tile(current, following, widths, params)
             for w in range(rows):
-                for t in range(widths[n_layers]):
-                    out[r0 + w, t] = source[t, w]
+                for t in range(widths[len(widths) - 1]):
+                    out[r0 + w, t] = result[t, w]
     return out
+
+
+@numba.njit(cache=True)
+def dense_tile(current, following, widths, params):
+    """The stack on one tile of 16 windows: ``current[:widths[0]]`` holds their inputs, feature
+    f in row f (lane w: window w). Returns the array (``current`` or ``following``, both
+    ``[>= widest layer, 16]`` and overwritten) whose rows ``[:widths[-1]]`` hold the outputs."""
+    source, target = current, following
+    offset = 0
+    for layer in range(len(widths) - 1):
+        _layer(source, params, offset, widths[layer], widths[layer + 1], layer < len(widths) - 2, target)
+        offset += widths[layer + 1] * (widths[layer] + 1)
+        source, target = target, source
+    return source
 
 
 @numba.njit(cache=True, inline="always")
