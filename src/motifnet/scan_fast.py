@@ -68,7 +68,7 @@ class ConvPoolPlan:
         pool: 'max', 'mean' or 'maxavg'.
         head: the module mapping pooled features ``[B, F or 2F]`` to logits ``[B, T]``.
         dense: the same head as a :class:`motifnet.scan_head.DenseStack` when it is one
-            (evaluated on all cores by :func:`motifnet.scan_head.apply_dense`), else None.
+            (applied block by block by :func:`window_logits`), else None.
     """
 
     left_steps: np.ndarray

@@ -3,10 +3,12 @@
 A DeepBind-like head is a stack ``Linear -> ReLU -> ... -> Linear`` (Dropout layers are the
 identity in eval mode). Scoring millions of windows through it with torch runs on torch's
 threads (often one, in benchmarks and on shared machines) while the pooling kernel runs on all
-cores; :func:`dense_stack` extracts the layers once and :func:`apply_dense` evaluates them in
-parallel numba loops: 16 windows at a time as the lanes of one SIMD value (:mod:`motifnet.lanes`),
-so a layer is one broadcast multiply-add per weight for 16 windows. Any other head (batch norm,
-other activations, a training-mode module) gives None: use the module itself.
+cores; :func:`dense_stack` extracts the layers once, and :func:`dense_tile` evaluates them on 16
+windows at a time as the lanes of one SIMD value (:mod:`motifnet.lanes`): a layer is one
+broadcast multiply-add per weight for 16 windows. The scan's fast path calls it inside its
+pooling kernel (:func:`motifnet.scan_fast.window_logits`); :func:`apply_dense` runs it on given
+features, in parallel. Any other head (batch norm, other activations, a training-mode module)
+gives None: use the module itself.
 """
 
 from __future__ import annotations
