@@ -9,6 +9,8 @@ filters set by hand to the log-odds of those matrices, so where each filter fire
 from __future__ import annotations
 
 import dataclasses
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,17 +21,8 @@ from motifnet import jaspar
 from motifnet.interpret.pipeline import Options, _activation_localization, interpret
 from motifnet.simulate import simulate
 
-
-class MaxPoolNet(nn.Module):
-    """conv -> ReLU -> global max -> linear: the smallest DeepBind-like model."""
-
-    def __init__(self, n_filters: int, width: int, n_targets: int):
-        super().__init__()
-        self.conv = nn.Conv1d(4, n_filters, width)
-        self.linear = nn.Linear(n_filters, n_targets)
-
-    def forward(self, x):
-        return self.linear(torch.relu(self.conv(x)).amax(dim=-1))
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_models import MaxPoolNet  # noqa: E402
 
 
 @pytest.fixture(scope="module")

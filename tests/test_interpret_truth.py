@@ -4,15 +4,19 @@ against exactly those matrices, not against whatever a name lookup returns."""
 from __future__ import annotations
 
 import dataclasses
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from motifnet import jaspar as jaspar_module
 from motifnet.interpret import tomtom, truth
 from motifnet.simulate import simulate
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_models import MaxPoolNet  # noqa: E402
 
 OLD_VERSIONS = ["MA0466.2", "MA0058.3", "MA0137.3"]  # CEBPB, MAX, STAT1 as in JASPAR 2016 (Koo & Eddy)
 
@@ -80,16 +84,6 @@ def test_a_filter_matching_another_version_does_not_recover_the_true_matrix(jasp
     assert tomtom.recovery(result, ["CEBPB"]).motif_recovery_fraction == 1.0  # by name: any CEBPB
     with pytest.raises(Exception, match="not in the target database"):
         tomtom.recovery(result, ["MA0466.1 CEBPB"])
-
-
-class MaxPoolNet(nn.Module):
-    def __init__(self, n_filters: int, width: int, n_targets: int):
-        super().__init__()
-        self.conv = nn.Conv1d(4, n_filters, width)
-        self.linear = nn.Linear(n_filters, n_targets)
-
-    def forward(self, x):
-        return self.linear(torch.relu(self.conv(x)).amax(dim=-1))
 
 
 def test_pipeline_recovers_the_old_version_the_data_were_made_with(tmp_path, old_data):

@@ -91,48 +91,27 @@ def store(typingctx, array, row, value):
     return types.none(array, row, lanes), codegen
 
 
-@intrinsic
-def add(typingctx, a, b):
-    """Lane-wise ``a + b``."""
-    _check_lanes(a, b)
+def _lane_wise(name: str, emit, doc: str):
+    """An intrinsic ``name(a, b) -> lanes`` whose LLVM code is ``emit(builder, a, b)``."""
 
-    def codegen(context, builder, signature, args):
-        return builder.fadd(args[0], args[1])
+    def operation(typingctx, a, b):
+        _check_lanes(a, b)
 
-    return lanes(lanes, lanes), codegen
+        def codegen(context, builder, signature, args):
+            return emit(builder, *args)
 
+        return lanes(lanes, lanes), codegen
 
-@intrinsic
-def subtract(typingctx, a, b):
-    """Lane-wise ``a - b``."""
-    _check_lanes(a, b)
-
-    def codegen(context, builder, signature, args):
-        return builder.fsub(args[0], args[1])
-
-    return lanes(lanes, lanes), codegen
+    operation.__name__ = operation.__qualname__ = name
+    operation.__doc__ = doc
+    return intrinsic(operation)
 
 
-@intrinsic
-def multiply(typingctx, a, b):
-    """Lane-wise ``a * b``."""
-    _check_lanes(a, b)
-
-    def codegen(context, builder, signature, args):
-        return builder.fmul(args[0], args[1])
-
-    return lanes(lanes, lanes), codegen
-
-
-@intrinsic
-def maximum(typingctx, a, b):
-    """Lane-wise ``a if a > b else b`` (where either is NaN: ``b``)."""
-    _check_lanes(a, b)
-
-    def codegen(context, builder, signature, args):
-        return builder.select(builder.fcmp_ordered(">", args[0], args[1]), args[0], args[1])
-
-    return lanes(lanes, lanes), codegen
+add = _lane_wise("add", lambda builder, a, b: builder.fadd(a, b), "Lane-wise ``a + b``.")
+subtract = _lane_wise("subtract", lambda builder, a, b: builder.fsub(a, b), "Lane-wise ``a - b``.")
+multiply = _lane_wise("multiply", lambda builder, a, b: builder.fmul(a, b), "Lane-wise ``a * b``.")
+maximum = _lane_wise("maximum", lambda builder, a, b: builder.select(builder.fcmp_ordered(">", a, b), a, b),
+                     "Lane-wise ``a if a > b else b`` (where either is NaN: ``b``).")
 
 
 @intrinsic

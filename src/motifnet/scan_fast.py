@@ -46,7 +46,7 @@ from motifnet.sequence import N_TOKEN
 
 POOL_MODES = {"max": 0, "mean": 1, "maxavg": 2}
 
-LANES_SOURCE = "28d8752dba371c83"
+LANES_SOURCE = "f1d4bbb047144c2e"
 """sha256 (first 16 hex digits) of ``lanes.py``. numba's cache checks only the source of the file
 that holds a cached function, and the lane intrinsics are compiled into this file's kernels: a
 change to ``lanes.py`` must change this line, or stale kernels would keep running

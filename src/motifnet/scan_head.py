@@ -21,7 +21,7 @@ import numpy as np
 from motifnet import lanes as simd
 from motifnet.lanes import LANES
 
-LANES_SOURCE = "28d8752dba371c83"
+LANES_SOURCE = "f1d4bbb047144c2e"
 """sha256 (first 16 hex digits) of ``lanes.py``, compiled into this file's cached kernels: see
 :data:`motifnet.scan_fast.LANES_SOURCE`."""
 
