@@ -383,23 +383,55 @@ def test_pool_windows_reads_tokens_above_n_as_n_and_refuses_bad_windows():
             pool_windows(plan, tokens, window, stride, 3)
 
 
-def test_every_module_compiling_lanes_records_their_source_hash():
-    """numba's cache keys a module's kernels on that module's file alone; the hash of lanes.py
-    written in every module that uses the intrinsics makes any change to them recompile."""
+def _jitted_sources(module, package: Path) -> dict[str, str]:
+    """Files of the motifnet modules whose numba functions or intrinsics ``module`` imports
+    (and, in turn, theirs), each with the first 16 hex digits of its sha256."""
+    import ast
     import hashlib
     import importlib
 
-    from motifnet import lanes
+    from numba.core.dispatcher import Dispatcher
+    from numba.core.extending import _Intrinsic
 
-    digest = hashlib.sha256(Path(lanes.__file__).read_bytes()).hexdigest()[:16]
-    package = Path(lanes.__file__).parent
-    users = sorted(path for path in package.rglob("*.py")
-                   if path.name != "lanes.py" and "from motifnet import lanes" in path.read_text())
-    assert len(users) >= 2  # scan_fast and scan_head
-    for path in users:
-        name = ".".join(path.relative_to(package.parent).with_suffix("").parts)
-        recorded = getattr(importlib.import_module(name), "LANES_SOURCE", None)
-        assert recorded == digest, f"lanes.py changed or is new here: set {name}.LANES_SOURCE = {digest!r}"
+    def jitted(obj) -> bool:
+        if isinstance(obj, (Dispatcher, _Intrinsic)):
+            return True
+        return hasattr(obj, "__file__") and any(isinstance(v, (Dispatcher, _Intrinsic)) for v in vars(obj).values())
+
+    sources = {}
+    for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
+        if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("motifnet"):
+            continue
+        source = importlib.import_module(node.module)
+        for alias in node.names:
+            obj = getattr(source, alias.name)
+            if jitted(obj):
+                dependency = obj if hasattr(obj, "__file__") else source
+                path = Path(dependency.__file__)
+                sources[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+                sources.update(_jitted_sources(dependency, package))
+    return sources
+
+
+def test_every_module_with_cached_kernels_records_the_sources_compiled_into_them():
+    """numba's cache keys a module's kernels on that module's file alone; the hashes of the other
+    files compiled into them (lanes intrinsics, the dense head), written in the module, make any
+    change there recompile."""
+    import importlib
+
+    import motifnet
+
+    package = Path(motifnet.__file__).parent
+    checked = 0
+    for path in sorted(package.rglob("*.py")):
+        if "cache=True" not in path.read_text():
+            continue
+        module = importlib.import_module(".".join(path.relative_to(package.parent).with_suffix("").parts))
+        expected = _jitted_sources(module, package)
+        recorded = getattr(module, "COMPILED_SOURCES", {})
+        assert recorded == expected, f"set {module.__name__}.COMPILED_SOURCES = {expected!r}"
+        checked += bool(expected)
+    assert checked >= 2  # scan_fast and scan_head
 
 
 def test_a_head_that_is_not_a_dense_stack_runs_as_the_module_itself():
@@ -415,3 +447,39 @@ def test_a_head_that_is_not_a_dense_stack_runs_as_the_module_itself():
     _, fast, _ = _scan(model, tokens, window=40, stride=3, strands="both", method="fast")
     _, slow, _ = _scan(model, tokens, window=40, stride=3, strands="both", method="window")
     np.testing.assert_allclose(fast, slow, atol=2e-6, rtol=1e-5)
+
+
+def test_a_head_that_does_not_fit_the_pooled_features_fails_like_torch_not_the_process():
+    """A head whose input width is not the pooled width is left to torch (its shape error),
+    never handed to the compiled kernel, which would write past its buffers."""
+    from torch import nn
+
+    from motifnet.scan_fast import conv_pool_plan
+
+    model = _model(seed=5, n_filters=17, pool="maxavg")  # 34 pooled features
+    model.head = nn.Sequential(nn.Linear(17, 1)).eval()
+    assert conv_pool_plan(model, 40).dense is None
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        list(scan_tokens(model, _tokens(200), 40, strands="forward"))
+
+
+def test_non_finite_weights_take_the_window_path_and_give_nan_like_torch():
+    from motifnet.scan_fast import conv_pool_plan
+
+    model = _model(seed=6)
+    with torch.no_grad():
+        model.conv.weight[0, 0, 0] = float("nan")
+    assert conv_pool_plan(model, 40) is None
+    _, logits, _ = _scan(model, _tokens(100, seed=6), window=40, strands="forward")
+    assert np.isnan(logits).all()
+
+
+def test_negative_tokens_read_as_n():
+    from motifnet.scan_fast import conv_pool_plan, pool_windows
+
+    plan = conv_pool_plan(_model(seed=7), 40)
+    tokens = _tokens(120, seed=7).astype(np.int64)
+    odd = tokens.copy()
+    odd[50:60] = -1
+    tokens[50:60] = 4
+    assert np.array_equal(pool_windows(plan, odd, 40, 1, 81), pool_windows(plan, tokens, 40, 1, 81))

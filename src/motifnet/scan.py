@@ -40,8 +40,9 @@ from motifnet.sequence import encode, reverse_complement_tokens
 STRANDS = ("forward", "reverse", "both")
 METHODS = ("auto", "fast", "window")
 DEFAULT_CHUNK_SIZE = 1 << 18
-"""Bases per chunk (262,144: about 10 MB of working memory per chunk, both strands: tokens,
-window starts and logits; the fast path's per-block buffers are small)."""
+"""Bases per chunk (262,144: about 10 MB of working memory per chunk, both strands, for one
+target: tokens, window starts and logits (4 bytes per window, strand and target); the fast
+path's per-block buffers are small)."""
 
 
 @dataclass

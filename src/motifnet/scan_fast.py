@@ -46,11 +46,11 @@ from motifnet.sequence import N_TOKEN
 
 POOL_MODES = {"max": 0, "mean": 1, "maxavg": 2}
 
-LANES_SOURCE = "f1d4bbb047144c2e"
-"""sha256 (first 16 hex digits) of ``lanes.py``. numba's cache checks only the source of the file
-that holds a cached function, and the lane intrinsics are compiled into this file's kernels: a
-change to ``lanes.py`` must change this line, or stale kernels would keep running
-(``tests/test_scan.py`` checks it)."""
+COMPILED_SOURCES = {"lanes.py": "f1d4bbb047144c2e", "scan_head.py": "5dd4d5e419916cb2"}
+"""sha256 (first 16 hex digits) of the other files whose numba code is compiled into this file's
+cached kernels. numba's cache checks only the source of the file that holds a cached function:
+a change to one of these files must change this line, or stale kernels would keep running
+(``tests/test_scan.py`` checks it and prints the new line)."""
 
 
 @dataclass
@@ -86,7 +86,11 @@ def conv_pool_plan(model, window: int) -> ConvPoolPlan | None:
 
     The model must have ``conv_features`` and ``pool_head``, a ``pad`` (``width``, ``value``)
     of at most ``m - 1``, a stride-1 undilated unpadded ``Conv1d(4, F, m)``, a ReLU, a global
-    pool of kind max / mean / maxavg, a ``head`` module, and ``window >= m``. Otherwise None.
+    pool of kind max / mean / maxavg, a ``head`` module, finite convolution weights, and
+    ``window >= m``. Otherwise None (the window path then gives what torch gives: NaN for NaN
+    weights, which the fast path's maxima would drop). The head becomes a
+    :class:`~motifnet.scan_head.DenseStack` only when its finite parameters and its input width
+    fit the pooled features; any other head is applied by torch.
     """
     import torch
     from torch import nn
@@ -110,10 +114,15 @@ def conv_pool_plan(model, window: int) -> ConvPoolPlan | None:
     with torch.no_grad():
         weight = conv.weight.detach().to("cpu", torch.float64).numpy()  # [F, 4, m]
         bias = conv.bias.detach().to("cpu", torch.float64).numpy()
+    if not (np.isfinite(weight).all() and np.isfinite(bias).all() and np.isfinite(float(pad.value))):
+        return None
     left_steps, right_steps = _step_tables(weight, bias, width, float(pad.value))
+    n_features = weight.shape[0] * (2 if pool.kind == "maxavg" else 1)
+    dense = dense_stack(model.head)
+    if dense is not None and (dense.widths[0] != n_features or not np.isfinite(dense.params).all()):
+        dense = None  # torch applies the head (and raises its own shape error if it does not fit)
     return ConvPoolPlan(left_steps=left_steps, right_steps=right_steps, n_filters=weight.shape[0],
-                        filter_length=m, pad_width=width, pool=pool.kind, head=model.head,
-                        dense=dense_stack(model.head))
+                        filter_length=m, pad_width=width, pool=pool.kind, head=model.head, dense=dense)
 
 
 def _step_tables(weight: np.ndarray, bias: np.ndarray, width: int, pad_value: float) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +162,7 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
 
     Args:
         plan: from :func:`conv_pool_plan`.
-        tokens: ``[n]`` tokens (A, C, G, T = 0..3; N and anything above 3 read as N, as
+        tokens: ``[n]`` tokens (A, C, G, T = 0..3; N, and any other code, read as N, as
             :func:`motifnet.sequence.one_hot` does) with ``(n_windows - 1) * stride + window <= n``.
         window: window length, at least the filter length; stride: at least 1.
 
@@ -182,10 +191,10 @@ def pool_windows(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: in
 def window_logits(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: int, n_windows: int) -> np.ndarray:
     """The model's logits ``[n_windows, T]`` (float32) for the windows of :func:`pool_windows`.
 
-    With a dense head (``plan.dense``), pooling and head run together per block of windows: the
-    pooled features of a block stay in the cache and never fill a ``[n_windows, F]`` array. Any
-    other head gets :func:`pool_windows` and the module itself, in slices. Same arguments and
-    errors as :func:`pool_windows`.
+    With a dense head (``plan.dense``), pooling and head run together per block of about 4,096
+    bases of windows: no ``[n_windows, F]`` array is built. Any other head gets
+    :func:`pool_windows` and the module itself, in slices. Same arguments and errors as
+    :func:`pool_windows`.
     """
     import torch
 
@@ -194,7 +203,10 @@ def window_logits(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: i
         with torch.no_grad():
             parts = [plan.head(torch.from_numpy(pooled[i : i + 65536])).float().numpy()
                      for i in range(0, len(pooled), 65536)]
-        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        if not parts:
+            with torch.no_grad():
+                return plan.head(torch.from_numpy(pooled)).float().numpy()  # [0, T]
+        return np.concatenate(parts)
     tokens = _checked_tokens(plan, tokens, window, stride, n_windows)
     return _window_logits(tokens, plan.left_steps, plan.right_steps, plan.filter_length, plan.pad_width,
                           int(window), int(stride), max(0, int(n_windows)), POOL_MODES[plan.pool], _block(stride),
@@ -209,7 +221,8 @@ def _checked_tokens(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride:
                          f"got window {window}, stride {stride}")
     if n_windows > 0 and (n_windows - 1) * stride + window > len(tokens):
         raise ValueError("windows run past the end of the tokens")
-    return np.minimum(np.asarray(tokens), N_TOKEN).astype(np.uint8)
+    tokens = np.asarray(tokens)
+    return np.where((tokens >= 0) & (tokens <= N_TOKEN), tokens, N_TOKEN).astype(np.uint8)
 
 
 def _block(stride: int) -> int:
@@ -398,7 +411,8 @@ def _sliding_mean(conv, interior, stride, edge_sum, count, out, first_row, row_s
 
     The interior sum slides from window to window (add the entering positions, subtract the
     leaving ones) with Kahan compensation, so its error stays at float32 rounding however many
-    windows it slides over.
+    windows it slides over. An infinite convolution value (weights near the float32 limit) would
+    make the rest of the block NaN, where torch gives inf only for the windows that hold it.
     """
     zeros = simd.full(0.0)
     total, compensation = zeros, zeros

@@ -21,9 +21,9 @@ import numpy as np
 from motifnet import lanes as simd
 from motifnet.lanes import LANES
 
-LANES_SOURCE = "f1d4bbb047144c2e"
-"""sha256 (first 16 hex digits) of ``lanes.py``, compiled into this file's cached kernels: see
-:data:`motifnet.scan_fast.LANES_SOURCE`."""
+COMPILED_SOURCES = {"lanes.py": "f1d4bbb047144c2e"}
+"""sha256 of the files compiled into this file's cached kernels: see
+:data:`motifnet.scan_fast.COMPILED_SOURCES`."""
 
 
 @dataclass(frozen=True)
