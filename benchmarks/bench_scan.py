@@ -13,7 +13,9 @@ not depend on the weights) and 101 bp windows. Rows:
 
 Both references are checked to give the same logits as the fast path on their windows. One more
 row times the fast path with a large model, the ``encode`` preset (128 filters, max + mean
-pooling, 256 -> 32 -> 1 head), on the first 1 Mbp, with its peak RSS. Quick mode: the first 10
+pooling, 256 -> 32 -> 1 head), on the first 1 Mbp, with its peak RSS. And one the bedGraph text
+of the scores of the first 1 Mbp (what ``motifnet scan`` writes) against the Python formatting it
+replaced, checked identical. Quick mode: the first 10
 kbp of the lambda phage genome and smaller subsamples.
 """
 
@@ -72,6 +74,34 @@ def _fast_scan(path: str, limit: int | None, repeat: int, preset: str = "paper")
     median, low, high = median_seconds(once, repeat=repeat, warmup=0)
     return {"seconds": median, "min": low, "max": high, "cpu_seconds": float(np.median(cpu)),
             "bases": int(len(tokens)), "windows": counted["windows"]}
+
+
+def _python_bedgraph(record: str, starts: np.ndarray, values: np.ndarray, window: int) -> str:
+    """The reference: what ``scan.bedgraph_lines`` wrote before its compiled writer (stride 1)."""
+    begin = starts + (window - 1) // 2
+    text = np.char.mod("%.4g", np.asarray(values, dtype=np.float32).astype(np.float64))
+    keep = np.ones(len(text), dtype=bool)
+    keep[1:] = text[1:] != text[:-1]
+    first = np.flatnonzero(keep)
+    ends = begin[np.append(first[1:], len(text)) - 1] + 1
+    return "".join(f"{record}\t{b}\t{e}\t{v}\n" for b, e, v in zip(begin[first], ends, text[first]))
+
+
+def _bedgraph_rates(model, tokens: np.ndarray, quick: bool) -> tuple[float, float]:
+    """Lines per second of ``scan.bedgraph_lines`` and of the Python reference on the scores of a
+    fast scan of ``tokens`` (both strands, stride 1); checks that the texts are identical."""
+    from motifnet.scan import bedgraph_lines, probabilities, scan_tokens
+
+    starts, logits = [np.concatenate(part) for part in zip(*[c[:2] for c in scan_tokens(model, tokens, WINDOW)])]
+    scores = probabilities(logits, "binary")[:, 0]
+    texts = {}
+    compiled_s, _, _ = median_seconds(lambda: texts.update(new=bedgraph_lines("chr", starts, scores, WINDOW, 1)),
+                                      repeat=1 if quick else 3)
+    python_s, _, _ = median_seconds(lambda: texts.update(old=_python_bedgraph("chr", starts, scores, WINDOW)),
+                                    repeat=1 if quick else 3)
+    assert texts["new"] == texts["old"], "the compiled bedGraph writer and Python disagree"
+    lines = texts["new"].count("\n")
+    return lines / compiled_s, lines / python_s
 
 
 def _cpu_seconds(fn) -> float:
@@ -133,6 +163,8 @@ def run(quick: bool = False) -> dict:
     assert np.allclose(np.stack(single), reference[:single_windows], atol=1e-5), "one-at-a-time disagrees"
     single_mbps = single_windows / single_s / 1e6
 
+    bedgraph_rate, python_rate = _bedgraph_rates(model, tokens[: (20_000 if quick else 1_000_000) + WINDOW - 1], quick)
+
     genome_mb = bases / 2**20  # one byte per base as tokens
     rows = [
         row("fast path (whole genome)", _sig(fast_mbps), _sig(window_mbps), unit="Mbp/s",
@@ -146,6 +178,8 @@ def run(quick: bool = False) -> dict:
         row(f"fast path, encode preset (128 x 24, max + mean, head 256-32-1), first {large['bases']:,} bp",
             _sig(large["bases"] / large["seconds"] / 1e6), None, unit="Mbp/s", seconds=round(large["seconds"], 2),
             cpu_seconds=round(large["cpu_seconds"], 2), bases=large["bases"], peak_rss_mb=round(large_peak_mb, 1)),
+        row("bedGraph text of scan scores: compiled writer vs Python f-strings (same lines)", _sig(bedgraph_rate),
+            _sig(python_rate), unit="lines/s"),
         row("fast path vs one window at a time", _sig(fast_mbps), _sig(single_mbps), unit="Mbp/s",
             windows_timed=single_windows, extrapolated_genome_seconds=round(windows / single_windows * single_s, 1),
             extrapolated_genome_cpu_seconds=round(windows / single_windows * single_cpu, 1),

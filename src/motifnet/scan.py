@@ -358,20 +358,22 @@ def bedgraph_lines(record: str, starts: np.ndarray, values: np.ndarray, window: 
     """bedGraph text for one chunk: each window's value on the ``stride`` bases around its centre
     (``[s + (L - S) // 2, ... + S)``; with stride 1, the centre base), equal neighbours merged.
 
-    Intervals of consecutive windows tile the record without overlap. Values use 4 significant
-    digits.
+    Intervals of consecutive windows tile the record without overlap. Values are printed as
+    float32 with 4 significant digits (``"%.4g"``), by :mod:`motifnet.io.bedgraph`.
     """
+    from motifnet.io.bedgraph import bedgraph_text, print_keys
+
     if len(starts) == 0:
         return ""
     offset = max(0, (window - stride) // 2)
     begin = starts + offset
-    text = np.char.mod("%.4g", np.asarray(values, dtype=np.float64))
-    keep = np.ones(len(text), dtype=bool)
-    keep[1:] = text[1:] != text[:-1]
+    values = np.asarray(values, dtype=np.float32)
+    keys = print_keys(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = (keys[1:] != keys[:-1]).any(axis=1)
     first = np.flatnonzero(keep)
-    last = np.append(first[1:], len(text)) - 1
-    ends = begin[last] + stride
-    return "".join(f"{record}\t{b}\t{e}\t{v}\n" for b, e, v in zip(begin[first], ends, text[first]))
+    last = np.append(first[1:], len(values)) - 1
+    return bedgraph_text(record, begin[first], begin[last] + stride, values[first], keys[first])
 
 
 @dataclass
