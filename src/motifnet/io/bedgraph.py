@@ -75,7 +75,7 @@ def _keys(values):
 
 @numba.njit(cache=True)
 def _write(name, begins, ends, keys):
-    out = np.empty(len(begins) * (len(name) + 48), dtype=np.uint8)  # 2 x 19 digits + value + tabs
+    out = np.empty(len(begins) * (len(name) + 56), dtype=np.uint8)  # 2 x 19 digits, 10-char value, 3 tabs, newline
     at = 0
     for i in range(len(begins)):
         out[at : at + len(name)] = name
