@@ -234,6 +234,31 @@ def test_cli_scan_multi_record_gz_bedgraph_and_peaks(tmp_path, capsys):
         assert len(fields) == 10 and fields[0] in records and float(fields[6]) >= 0.5
 
 
+@pytest.mark.parametrize("stride", [1, 7])
+def test_cli_scan_bigwig_holds_the_bedgraph_scores(tmp_path, stride):
+    """--out *.bw: a bigWig with every record's length in its header and, base by base, the
+    scores the bedGraph prints (to its 4 digits); no temporary file left."""
+    import pyBigWig
+
+    run = make_run(tmp_path / "run")
+    rng = np.random.default_rng(10)
+    records = {"chrA": decode(rng.integers(0, 4, 403)), "chrB": decode(rng.integers(0, 4, 95)), "tiny": "ACGT"}
+    fasta = write_fasta(tmp_path / "genome.fa", records)
+    bedgraph, bigwig = tmp_path / "scores.bedgraph", tmp_path / "scores.bw"
+    for out in (bedgraph, bigwig):
+        assert main(["scan", "--run", str(run), "--fasta", str(fasta), "--out", str(out), "--stride", str(stride),
+                     "--chunk-size", "100", "--quiet"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["genome.fa", "run", "scores.bedgraph", "scores.bw"]
+    track = pyBigWig.open(str(bigwig))
+    assert track.chroms() == {name: len(sequence) for name, sequence in records.items()}
+    for line in bedgraph.read_text().splitlines()[1:]:
+        chrom, begin, end, value = line.split("\t")
+        stored = np.array(track.values(chrom, int(begin), int(end)))
+        np.testing.assert_allclose(stored, float(value), rtol=5e-4)
+    covered = sum(int(e) - int(b) for _, b, e, _ in (line.split("\t") for line in bedgraph.read_text().splitlines()[1:]))
+    assert sum(e - b for chrom in ("chrA", "chrB") for b, e, _ in track.intervals(chrom)) == covered
+
+
 def test_cli_scan_bad_inputs_are_one_line_errors(tmp_path, capsys):
     run = make_run(tmp_path / "run")
     rna = make_run(tmp_path / "rna", alphabet="RNA")

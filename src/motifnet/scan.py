@@ -354,6 +354,12 @@ def probabilities(logits: np.ndarray, task: str, regression_loss: str = "mse") -
 # Outputs: bedGraph and peaks
 
 
+def score_offset(window: int, stride: int) -> int:
+    """Where a window's score goes: bases ``[s + offset, s + offset + stride)`` of the window
+    starting at ``s``, the ``stride`` bases around its centre (with stride 1, the centre base)."""
+    return max(0, (window - stride) // 2)
+
+
 def bedgraph_lines(record: str, starts: np.ndarray, values: np.ndarray, window: int, stride: int) -> str:
     """bedGraph text for one chunk: each window's value on the ``stride`` bases around its centre
     (``[s + (L - S) // 2, ... + S)``; with stride 1, the centre base), equal neighbours merged.
@@ -365,8 +371,7 @@ def bedgraph_lines(record: str, starts: np.ndarray, values: np.ndarray, window: 
 
     if len(starts) == 0:
         return ""
-    offset = max(0, (window - stride) // 2)
-    begin = starts + offset
+    begin = starts + score_offset(window, stride)
     values = np.asarray(values, dtype=np.float32)
     keys = print_keys(values)
     keep = np.ones(len(values), dtype=bool)
@@ -473,6 +478,7 @@ __all__ = [
     "ScanChunk",
     "ScanSummary",
     "bedgraph_lines",
+    "score_offset",
     "check_window",
     "default_strands",
     "fast_path_available",

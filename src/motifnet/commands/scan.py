@@ -1,26 +1,28 @@
-"""``motifnet scan``: score every window of a genome with a trained run (bedGraph + peaks), or
-find the hits of a JASPAR motif with FIMO (the motif-scanning baseline)."""
+"""``motifnet scan``: score every window of a genome with a trained run (bedGraph or bigWig, +
+peaks), or find the hits of a JASPAR motif with FIMO (the motif-scanning baseline)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "scan",
-        help="scan a genome: model scores as bedGraph (+ peaks as BED), or motif hits (FIMO)",
+        help="scan a genome: model scores as bedGraph or bigWig (+ peaks as BED), or motif hits (FIMO)",
         description="Score every window of every record of a FASTA (plain or gzip) with a trained run, "
         "both strands for DNA, and write a bedGraph of scores (the window's score on the stride bases "
-        "around its centre); with --threshold, also merged peaks as BED. With --motif instead of --run, "
-        "write the FIMO hits of a JASPAR motif as BED.",
+        "around its centre), or a bigWig if --out ends in .bw or .bigwig; with --threshold, also merged "
+        "peaks as BED. With --motif instead of --run, write the FIMO hits of a JASPAR motif as BED.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", help="run folder written by `motifnet train`")
     source.add_argument("--motif", help="JASPAR id or name (MA0139, CTCF) or motif file: FIMO baseline")
     parser.add_argument("--fasta", required=True, help="genome or transcripts, FASTA (.gz ok)")
-    parser.add_argument("--out", required=True, help="bedGraph of scores (--run) or BED of hits (--motif)")
+    parser.add_argument("--out", required=True, help="scores (--run): bedGraph (.gz ok), or bigWig if it ends in "
+                        ".bw/.bigwig; hits (--motif): BED")
     parser.add_argument("--window", type=int, help="window length (default: the run's input length)")
     parser.add_argument("--stride", type=int, default=1, help="bases between window starts (default 1)")
     parser.add_argument("--strands", choices=["forward", "reverse", "both"],
@@ -53,8 +55,8 @@ def _model(args: argparse.Namespace) -> int:
     from motifnet.io.fasta import iter_fasta
     from motifnet.io.files import atomic_write
     from motifnet.runs import load_run
-    from motifnet.scan import (PeakCaller, ScanSummary, bedgraph_lines, check_window, default_strands,
-                               probabilities, scan_records, target_index)
+    from motifnet.scan import (PeakCaller, ScanSummary, check_window, default_strands, probabilities, scan_records,
+                               target_index)
 
     trained = load_run(args.run, device=args.device, weights=args.weights)
     window = trained.input_length if args.window is None else args.window
@@ -70,12 +72,11 @@ def _model(args: argparse.Namespace) -> int:
         trained.model, iter_fasta(args.fasta), window, args.stride, strands, trained.alphabet, args.method,
         args.chunk_size, args.batch_size, quiet=args.quiet, summary=summary,
     )
-    with atomic_write(args.out) as handle:
-        handle.write(f'track type=bedGraph name="{target_name}" description="motifnet scan {args.run} '
-                     f'window={window} stride={args.stride} strands={strands}"\n')
+    description = f"motifnet scan {args.run} window={window} stride={args.stride} strands={strands}"
+    with _score_track(args.out, target_name, description, args.fasta, window, args.stride) as write:
         for chunk in chunks:
             scores = probabilities(chunk.logits, trained.task, regression_loss)[:, target]
-            handle.write(bedgraph_lines(chunk.record, chunk.starts, scores, window, args.stride))
+            write(chunk.record, chunk.starts, scores)
             if caller is not None:
                 peaks += caller.add(chunk.record, chunk.starts, scores, chunk.strand[:, target])
     if caller is not None:
@@ -89,6 +90,26 @@ def _model(args: argparse.Namespace) -> int:
           f"strands {strands}, {summary.method} path"
           + (f"; {args.peaks}: {len(peaks)} peaks >= {args.threshold}" if args.peaks else ""))
     return 0
+
+
+@contextmanager
+def _score_track(out: str, name: str, description: str, fasta: str, window: int, stride: int):
+    """Yield ``write(record, starts, scores)`` for the output file: bigWig (its header needs every
+    record's length: a first pass over the FASTA) or bedGraph text, written atomically."""
+    from motifnet.io.bigwig import bigwig_writer, is_bigwig
+    from motifnet.io.fasta import iter_fasta
+    from motifnet.io.files import atomic_write
+    from motifnet.scan import bedgraph_lines, score_offset
+
+    if is_bigwig(out):
+        sizes = [(record, len(sequence)) for record, sequence in iter_fasta(fasta)]
+        with bigwig_writer(out, sizes) as add:
+            yield lambda record, starts, scores: add(record, int(starts[0]) + score_offset(window, stride), stride,
+                                                     scores)
+        return
+    with atomic_write(out) as handle:
+        handle.write(f'track type=bedGraph name="{name}" description="{description}"\n')
+        yield lambda record, starts, scores: handle.write(bedgraph_lines(record, starts, scores, window, stride))
 
 
 def _motif(args: argparse.Namespace) -> int:

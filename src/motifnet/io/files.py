@@ -110,6 +110,30 @@ def whole_line_blocks(
         yield line, rest
 
 
+def temporary_beside(path: Path) -> Path:
+    """A new empty file beside ``path`` (same folder, hidden name) to write ``path`` into.
+
+    Raises:
+        MotifnetError: the folder cannot be created or written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise MotifnetError(f"cannot write: {error.strerror or error}", path=path) from None
+    os.close(fd)
+    return Path(name)
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Give the finished ``tmp`` the permissions a new file gets (the umask's; mkstemp makes it
+    private) and rename it to ``path``."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, path)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", compress: bool | None = None) -> Iterator[IO]:
     """Write a file under a temporary name beside it and rename it into place on success.
@@ -122,19 +146,14 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", compress: bool | None
     """
     path = Path(path)
     compress = path.suffix == ".gz" if compress is None else compress
+    tmp = temporary_beside(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise MotifnetError(f"cannot write: {error.strerror or error}", path=path) from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as raw:
+        with open(tmp, "wb") as raw:
             stream = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else raw
             handle = stream if "b" in mode else io.TextIOWrapper(stream, encoding="utf-8")
             yield handle
             handle.close()  # flushes the text layer and writes the gzip trailer
-        os.replace(tmp, path)
+        publish(tmp, path)
     except OSError as error:
         tmp.unlink(missing_ok=True)
         raise MotifnetError(f"cannot write: {error.strerror or error}", path=path) from None
