@@ -328,9 +328,9 @@ def test_a_full_disk_mid_run_is_one_error_and_leaves_the_last_complete_checkpoin
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     full = {"now": False}
-    real_fdopen = os.fdopen
-    monkeypatch.setattr(files.os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)) if full["now"]
-                        else real_fdopen(fd, *a, **k))
+    real_open = open  # atomic_write opens its temporary file with the builtin open
+    monkeypatch.setattr(files, "open", lambda path, *a, **k: FullDisk(real_open(path, *a, **k)) if full["now"]
+                        else real_open(path, *a, **k), raising=False)
     run = tmp_path / "run"
     with pytest.raises(MotifnetError, match="No space left on device"):
         fit(tiny(), motif_data(60), out_dir=run, on_epoch_end=lambda epoch, row: full.update(now=True), **FAST)
