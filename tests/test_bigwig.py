@@ -31,19 +31,3 @@ def test_nothing_is_left_when_writing_fails(tmp_path):
             add("chrUnknown", 0, 1, np.ones(5))
     assert list(tmp_path.iterdir()) == []
 
-
-def test_outputs_get_the_permissions_of_a_new_file(tmp_path):
-    """Written under mkstemp's private name, published with the umask's permissions."""
-    import os
-
-    from motifnet.io.files import atomic_write
-
-    mask = os.umask(0o022)
-    try:
-        with atomic_write(tmp_path / "a.txt") as handle:
-            handle.write("x\n")
-        with bigwig_writer(tmp_path / "a.bw", [("c", 10)]) as add:
-            add("c", 0, 1, np.ones(3))
-    finally:
-        os.umask(mask)
-    assert {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()} == {"a.txt": 0o644, "a.bw": 0o644}

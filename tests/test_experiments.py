@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,9 @@ def test_interrupted_step_leaves_no_marker_and_reruns(tmp_path):
     runner.run(second)
     assert calls == ["good", "bad", "good"] and runner.events[0][1] == "skipped"
     assert (tmp_path / "train" / "t" / "a.txt").read_text() == "a"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "train" / "t").stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0700
 
 
 def test_config_errors_are_one_line_motifnet_errors(tmp_path, capsys):

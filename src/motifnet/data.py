@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from motifnet.atomic import publish, temporary_beside
 from motifnet.errors import MotifnetError
 from motifnet.sequence import N_TOKEN, check_alphabet, encode_batch
 
@@ -220,11 +220,7 @@ def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Pat
     path = Path(path)
     if path.exists() and not overwrite:
         raise MotifnetError("already exists (pass overwrite=True or choose another folder)", path=path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    except OSError as error:
-        raise MotifnetError(f"cannot write: {error.strerror}", path=path) from None
+    tmp = temporary_beside(path, folder=True)
     try:
         arrays = {"tokens": data.tokens, "targets": data.targets, "ids": data.ids, "lengths": data.lengths}
         if data.sites is not None:
@@ -247,7 +243,7 @@ def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Pat
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
         if path.exists():
             shutil.rmtree(path)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except OSError as error:
         shutil.rmtree(tmp, ignore_errors=True)
         raise MotifnetError(f"cannot write: {error.strerror}", path=path) from None

@@ -23,14 +23,13 @@ import hashlib
 import json
 import re
 import shutil
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from motifnet.errors import MotifnetError
+from motifnet.atomic import default_permissions, temporary_beside
 from motifnet.io.files import atomic_write
 
 MARKER = "DONE.json"
@@ -135,13 +134,10 @@ class StepRunner:
             return final
         self._say(f"{step.id}: running")
         start = time.perf_counter()
-        try:
-            final.parent.mkdir(parents=True, exist_ok=True)
+        if final.parent.is_dir():
             for stale in final.parent.glob(f".{final.name}.*.tmp"):  # left by a killed run
                 shutil.rmtree(stale, ignore_errors=True)
-            work_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-        except OSError as error:
-            raise MotifnetError(f"cannot write: {error.strerror or error}", path=final) from None
+        work_dir = temporary_beside(final, folder=True)
         try:
             inputs = {dep.id: self.folder(dep) for dep in step.depends}
             summary = step.work(work_dir, inputs)
@@ -156,6 +152,7 @@ class StepRunner:
             }
             with atomic_write(work_dir / MARKER) as handle:
                 handle.write(json.dumps(marker, indent=2, default=str) + "\n")
+            default_permissions(work_dir)
             _replace_folder(work_dir, final)
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)

@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from motifnet.io.files import publish, temporary_beside
+from motifnet.atomic import publish, temporary_beside
 
 BIGWIG_SUFFIXES = (".bw", ".bigwig")
 

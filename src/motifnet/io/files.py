@@ -6,11 +6,11 @@ import contextlib
 import gzip
 import io
 import os
-import tempfile
 import zlib
 from pathlib import Path
 from typing import IO, Iterator
 
+from motifnet.atomic import publish, temporary_beside
 from motifnet.errors import MotifnetError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -108,30 +108,6 @@ def whole_line_blocks(
         line += text.count("\n")
     if rest:
         yield line, rest
-
-
-def temporary_beside(path: Path) -> Path:
-    """A new empty file beside ``path`` (same folder, hidden name) to write ``path`` into.
-
-    Raises:
-        MotifnetError: the folder cannot be created or written.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise MotifnetError(f"cannot write: {error.strerror or error}", path=path) from None
-    os.close(fd)
-    return Path(name)
-
-
-def publish(tmp: Path, path: Path) -> None:
-    """Give the finished ``tmp`` the permissions a new file gets (the umask's; mkstemp makes it
-    private) and rename it to ``path``."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
-    os.replace(tmp, path)
 
 
 @contextlib.contextmanager
