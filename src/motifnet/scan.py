@@ -200,15 +200,19 @@ def window_count(length: int, window: int, stride: int) -> int:
 
 def fast_path_available(model, window: int, device=None) -> bool:
     """Whether :func:`scan_tokens` can use the fast path for this model, window and device."""
+    return _fast_plan(_strand_setup(model, "forward", "DNA"), window, device) is not None
+
+
+def _fast_plan(setup: _StrandSetup, window: int, device):
+    """The fast path's :class:`~motifnet.scan_fast.ConvPoolPlan`, or None (another device, another model)."""
     from motifnet.scan_fast import conv_pool_plan
 
     if device is not None and str(device) != "cpu":
-        return False
-    dev = _model_device(model)
+        return None
+    dev = _model_device(setup.core)
     if dev is not None and dev.type != "cpu":
-        return False
-    setup = _strand_setup(model, "forward", "DNA")
-    return conv_pool_plan(setup.core, window) is not None
+        return None
+    return conv_pool_plan(setup.core, window)
 
 
 def scan_tokens(
@@ -240,7 +244,7 @@ def scan_tokens(
     Raises:
         MotifnetError: a bad method, stride or strands, or 'fast' where the fast path does not apply.
     """
-    from motifnet.scan_fast import conv_pool_plan, window_logits
+    from motifnet.scan_fast import window_logits
 
     if method not in METHODS:
         raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
@@ -249,7 +253,7 @@ def scan_tokens(
     setup = _strand_setup(model, strands, alphabet)
     plan = None
     if method != "window":
-        plan = conv_pool_plan(setup.core, window) if fast_path_available(model, window, device) else None
+        plan = _fast_plan(setup, window, device)
         if plan is None and method == "fast":
             raise MotifnetError("the fast path needs a DeepBind-like model (one conv + global pooling) on the CPU "
                                 "and a window at least as long as its filters; use method auto or window")
@@ -304,13 +308,11 @@ def scan_records(
     """
     from tqdm import tqdm
 
-    from motifnet.scan_fast import conv_pool_plan
-
     strands = strands or default_strands(alphabet)
     summary = summary if summary is not None else ScanSummary()
     setup = _strand_setup(model, strands, alphabet)
-    fast = method != "window" and fast_path_available(model, window, device)
-    summary.method = "fast" if fast and conv_pool_plan(setup.core, window) else "window"
+    fast = method != "window" and _fast_plan(setup, window, device) is not None
+    summary.method = "fast" if fast else "window"
     seen = 0
     bar = tqdm(total=None, unit="bp", unit_scale=True, disable=quiet, file=sys.stderr, desc="scan")
     try:

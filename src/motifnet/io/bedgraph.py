@@ -76,6 +76,7 @@ def _keys(values):
 @numba.njit(cache=True)
 def _write(name, begins, ends, keys):
     out = np.empty(len(begins) * (len(name) + 56), dtype=np.uint8)  # 2 x 19 digits, 10-char value, 3 tabs, newline
+    digits = np.empty(_DIGITS, dtype=np.int64)  # one value's significant digits, reused
     at = 0
     for i in range(len(begins)):
         out[at : at + len(name)] = name
@@ -85,7 +86,7 @@ def _write(name, begins, ends, keys):
         out[at] = 9
         at = _write_int(out, at + 1, ends[i])
         out[at] = 9
-        at = _write_value(out, at + 1, keys[i, 0], keys[i, 1])
+        at = _write_value(out, at + 1, keys[i, 0], keys[i, 1], digits)
         out[at] = 10  # newline
         at += 1
     return out[:at]
@@ -106,8 +107,8 @@ def _write_int(out, at, number):
 
 
 @numba.njit(cache=True)
-def _write_value(out, at, mantissa, exponent):
-    """``"%.4g"`` of the value with this key (see :func:`_keys`)."""
+def _write_value(out, at, mantissa, exponent, digits):
+    """``"%.4g"`` of the value with this key (see :func:`_keys`); ``digits`` is scratch ``[4]``."""
     if mantissa > -10 ** _DIGITS and mantissa <= 0:  # a code
         text = _CODE_TEXT[-mantissa]
         for k in range(len(text)):
@@ -117,7 +118,6 @@ def _write_value(out, at, mantissa, exponent):
         out[at] = 45  # minus
         at += 1
         mantissa = -(mantissa + 10 ** _DIGITS)
-    digits = np.empty(_DIGITS, dtype=np.int64)
     for k in range(_DIGITS - 1, -1, -1):
         digits[k] = mantissa % 10
         mantissa //= 10
@@ -140,7 +140,7 @@ def _write_value(out, at, mantissa, exponent):
             if k == exponent + 1:
                 out[at] = 46
                 at += 1
-            out[at] = 48 + (digits[k] if k < _DIGITS else 0)
+            out[at] = 48 + digits[k]  # k < 4: exponent <= 3 here
             at += 1
         return at
     out[at] = 48 + digits[0]  # exponent notation: d.ddde+XX
