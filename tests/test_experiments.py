@@ -187,3 +187,54 @@ def test_shipped_experiments_load_and_expand():
     classroom = load_experiment(example_path("classroom"))
     assert {a.label for a in classroom.arms()} == {"DeepBind", "DanQ", "ResNet", "RNN", "LSTM"}
     assert classroom.data_config()["simulate"] == "classroom"
+
+
+def test_replicate_seeds_expand_every_arm_and_reseed_data_and_training():
+    raw = {**TINY, "seeds": [5, 7], "sweep": {"name": "length", "values": [40, 60]}}
+    raw["data"] = {**TINY["data"], "params": {**TINY["data"]["params"], "length": "${length}"}}
+    arms = experiment_from_dict(raw).arms()
+    assert [a.name for a in arms][:4] == ["DeepBind@40#seed5", "DeepBind@40#seed7", "DeepBind@60#seed5", "DeepBind@60#seed7"]
+    assert [a.data["seed"] for a in arms[:2]] == [5, 7] and [a.train["seed"] for a in arms[:2]] == [5, 7]
+    assert arms[0].data["params"]["length"] == 40 and arms[0].replicate == 5
+    for bad in ([], [1, 1], [-1], ["a"], 3):
+        with pytest.raises(MotifnetError, match="seeds"):
+            experiment_from_dict({**TINY, "seeds": bad})
+
+
+def test_replicates_are_reported_as_mean_and_sd(tmp_path):
+    from motifnet.report.experiment import cell, replicate_means
+
+    raw = {**TINY, "seeds": [0, 1], "models": TINY["models"][:1], "interpret": False}
+    run_experiment(experiment_from_dict(raw), tmp_path / "run", quiet=True, log=None)
+    assert sorted(p.name for p in (tmp_path / "run" / "data").iterdir()) == ["seed0", "seed1"]
+    results = json.loads((tmp_path / "run" / "report" / "results.json").read_text())
+    runs, (row,) = results["runs"], results["rows"]
+    assert [r["seed"] for r in runs] == [0, 1] and row["seeds"] == [0, 1]
+    accuracies = [r["accuracy"] for r in runs]
+    assert row["accuracy"] == pytest.approx(np.mean(accuracies))
+    assert row["accuracy_sd"] == pytest.approx(np.std(accuracies, ddof=1))
+    assert cell(row, "accuracy") == f"{np.mean(accuracies):.3f} ± {np.std(accuracies, ddof=1):.3f}"
+    assert "±" in (tmp_path / "run" / "report" / "results.md").read_text()
+    assert "Replicates" in (tmp_path / "run" / "report" / "report.html").read_text()
+    plain = [{"label": "A", "sweep_value": None, "accuracy": 0.5}]
+    assert replicate_means(plain) == plain and cell(plain[0], "accuracy") == "0.500"
+
+
+def test_a_model_can_override_the_data_section():
+    raw = {**TINY, "models": [{**TINY["models"][0], "data": {"params": {"n_per_class": 7}}}, TINY["models"][1]]}
+    first, second = experiment_from_dict(raw).arms()
+    assert first.data["params"]["n_per_class"] == 7 and first.data["params"]["length"] == 60
+    assert second.data["params"]["n_per_class"] == 12
+    with pytest.raises(MotifnetError, match="'data' must be a mapping"):
+        experiment_from_dict({**TINY, "models": [{**TINY["models"][0], "data": 3}]})
+
+
+def test_same_seed_gives_identical_metrics_and_no_shipped_experiment_has_a_time_budget(tmp_path):
+    raw = {**TINY, "models": TINY["models"][:1], "interpret": False}
+    for name in ("a", "b"):
+        run_experiment(experiment_from_dict(raw), tmp_path / name, quiet=True, log=None)
+    first, second = (json.loads((tmp_path / n / "evaluate" / "DeepBind" / "metrics.json").read_text()) for n in "ab")
+    first.pop("predict_seconds"), second.pop("predict_seconds")
+    assert first == second
+    for path in example_path("classroom").parent.glob("*.yaml"):
+        assert "max_seconds" not in path.read_text(), path.name

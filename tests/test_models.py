@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -164,6 +165,19 @@ def test_lstm_forget_bias_sets_only_the_forget_gate_and_is_lstm_only():
     assert build_from_config(model.config).config["params"]["forget_bias"] == 1.0
     with pytest.raises(MotifnetError, match="LSTM"):
         build("gru", 1, 50, forget_bias=1.0)
+
+
+def test_chrono_forget_bias_spans_the_sequence_and_closes_the_input_gate():
+    torch.manual_seed(0)
+    model = build("lstm", 1, 200, hidden=64, forget_bias="chrono")
+    ih, hh = model.rnn.bias_ih_l0.detach(), model.rnn.bias_hh_l0.detach()
+    forget = ih[64:128] + hh[64:128]
+    assert forget.min() >= 0 and forget.max() <= np.log(199) + 1e-6 and forget.max() > np.log(50)
+    assert torch.equal(ih[:64] + hh[:64], -forget)  # input gate biases are the negatives
+    front = build("lstm", 1, 200, hidden=8, forget_bias="chrono", conv_filters=4, conv_pool=10)
+    assert (front.rnn.bias_ih_l0.detach()[8:16] <= np.log(19) + 1e-6).all()  # 20 steps after the pool
+    with pytest.raises(MotifnetError, match="chrono"):
+        build("lstm", 1, 50, forget_bias="sometimes")
 
 
 def test_deepsea_paper_parameter_count_and_shape():

@@ -19,6 +19,7 @@ from motifnet.simulate import (
     classroom,
     make_background,
     multilabel,
+    position,
     simulate,
 )
 
@@ -216,3 +217,21 @@ def test_cli_simulate_and_motifs(tmp_path, capsys):
     shown = capsys.readouterr().out
     assert "GCCACCAGGGGGCGC" in shown and "information 16.19 bits" in shown
     assert main(["motifs", "show", "NOTAFACTOR"]) == 2
+
+
+def test_position_bins_are_balanced_and_hold_the_site():
+    data = position(n=400, length=60, n_bins=5, motif="MA0139", seed=2)
+    width = jaspar.fetch("MA0139").width
+    n_starts = 60 - width + 1
+    assert data.task == "multiclass" and data.target_names == ["bin1", "bin2", "bin3", "bin4", "bin5"]
+    assert np.bincount(data.targets, minlength=5).tolist() == [80] * 5
+    sites = data.sites
+    assert len(sites) == 400 and (sites["end"] - sites["start"] == width).all()
+    bins = np.floor(sites["start"] * 5 / n_starts).astype(int)
+    assert (bins == data.targets[sites["sequence"]]).all()
+    presence = position(task="presence", n=400, length=60, n_bins=5, seed=2)
+    assert presence.task == "binary" and presence.targets.sum() == 200 and len(presence.sites) == 200
+    assert (presence.targets[presence.sites["sequence"], 0] == 1).all()
+    for bad in ({"task": "where"}, {"n_bins": 1}, {"n_bins": 47}, {"length": 10}):
+        with pytest.raises(MotifnetError):
+            position(**{"n": 100, "length": 60, **bad})

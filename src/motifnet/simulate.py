@@ -20,6 +20,8 @@ Presets (:data:`PRESETS`):
   dinucleotide-shuffled positives.
 - :func:`multilabel`: Koo & Eddy (2019): 12 JASPAR motifs, 1-5 per 200 bp sequence with
   probabilities 0.50/0.25/0.17/0.05/0.03, multi-hot labels, 25,000 sequences, split 70/10/20.
+- :func:`position`: one motif per sequence; say whether it is there (binary) or which of
+  ``n_bins`` position bins holds it (multiclass): the pooling / resolution homework.
 
 Backgrounds (:func:`make_background`): uniform, a GC fraction, or a Markov chain of order k
 fitted on real sequences (:class:`MarkovBackground`).
@@ -231,6 +233,7 @@ def embed(
     site_pvalue: float | None = 1e-4,
     background=None,
     allow_overlap: bool = False,
+    starts: np.ndarray | None = None,
 ) -> np.ndarray:
     """Write motif instances into ``tokens`` in place and return their sites.
 
@@ -243,6 +246,8 @@ def embed(
             p-value against ``background`` (a composition, see
             :func:`motifnet.motifs.background_vector`); None keeps every sampled instance.
         allow_overlap: let the sites of a row overlap (later ones overwrite earlier ones).
+        starts: int ``[K]`` 0-based start of each site (default: uniform among the placements
+            that fit, see ``allow_overlap``).
 
     Returns:
         Sites ``[K]`` (:data:`motifnet.data.SITE_DTYPE`), sorted by row then start.
@@ -255,7 +260,12 @@ def embed(
     rows = np.asarray(rows, dtype=np.int64)
     motif_index = np.asarray(motif_index, dtype=np.int64)
     widths = np.array([m.width for m in motifs], dtype=np.int64)[motif_index]
-    starts = _positions(rows, widths, tokens.shape[1], allow_overlap, rng)
+    if starts is None:
+        starts = _positions(rows, widths, tokens.shape[1], allow_overlap, rng)
+    else:
+        starts = np.asarray(starts, dtype=np.int64)
+        if starts.shape != rows.shape or (starts < 0).any() or (starts + widths > tokens.shape[1]).any():
+            raise MotifnetError(f"site starts must be one per site, within 0..{tokens.shape[1]} - motif width")
     strands = np.ones(len(rows), dtype=np.int8) if strand == "+" else -np.ones(len(rows), dtype=np.int8)
     if strand == "random":
         strands = np.where(rng.random(len(rows)) < 0.5, 1, -1).astype(np.int8)
@@ -454,12 +464,69 @@ def multilabel(
     return _finish(tokens, targets, "multilabel", names, motif_list, sites, split, seed, False, rng, "multilabel")
 
 
-PRESETS: dict[str, Callable[..., SeqData]] = {"classroom": classroom, "binary": binary, "multilabel": multilabel}
+def position(
+    task: str = "position",
+    motif: Motif | str = "MA0139",
+    n: int = 6000,
+    length: int = 100,
+    n_bins: int = 10,
+    strand: str = "random",
+    background=None,
+    background_order: int = 1,
+    site_pvalue: float | None = 1e-4,
+    split: Sequence[float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+    release: str = "JASPAR2024",
+) -> SeqData:
+    """Where is the motif? One motif, once per sequence, for the pooling / resolution trade-off.
+
+    The start positions at which the motif fits (``0 .. length - width``) are cut into
+    ``n_bins`` equal bins. ``task='position'``: every sequence holds one instance, its start
+    drawn uniformly within a bin chosen uniformly (balanced); multiclass targets int64 ``[N]``,
+    the bin (target names 'bin1'..). ``task='presence'``: half the sequences hold one instance
+    placed the same way, half none; binary targets float32 ``[N, 1]`` ('bound'). The same seed
+    gives the same sequences, sites and bins in both tasks' motif-holding half.
+
+    Raises:
+        MotifnetError: an unknown task, fewer than 2 bins, more bins than start positions, or a
+            motif longer than ``length``.
+    """
+    if task not in ("position", "presence"):
+        raise MotifnetError(f"task must be 'position' or 'presence', got {task!r}")
+    (motif_object,) = _resolve([motif] if isinstance(motif, Motif) else [motif], release)
+    n_starts = length - motif_object.width + 1
+    if n_starts < 1:
+        raise MotifnetError(f"a motif of width {motif_object.width} is longer than the sequences ({length} bp)")
+    if not 2 <= n_bins <= n_starts:
+        raise MotifnetError(f"n_bins must be between 2 and {n_starts} (the start positions), got {n_bins}")
+    if n < n_bins:
+        raise MotifnetError(f"n must be at least n_bins ({n_bins})")
+    rng = np.random.default_rng(seed)
+    sample_background, composition = make_background(background, background_order)
+    tokens = sample_background(n, length, rng)
+    n_with = n if task == "position" else n // 2
+    bins = rng.permutation(np.arange(n_with) % n_bins)
+    edges = np.linspace(0, n_starts, n_bins + 1)
+    low, high = np.ceil(edges[bins]).astype(np.int64), np.ceil(edges[bins + 1]).astype(np.int64)
+    starts = low + np.floor(rng.random(n_with) * (high - low)).astype(np.int64)
+    rows = np.arange(n_with)
+    sites = embed(tokens, [motif_object], rows, np.zeros(n_with, dtype=np.int64), rng, strand, site_pvalue,
+                  composition, starts=starts)
+    if task == "position":
+        targets, names = bins.astype(np.int64), [f"bin{b + 1}" for b in range(n_bins)]
+        return _finish(tokens, targets, "multiclass", names, [motif_object], sites, split, seed, True, rng, "position")
+    targets = (np.arange(n) < n_with).astype(np.float32)[:, None]
+    return _finish(tokens, targets, "binary", ["bound"], [motif_object], sites, split, seed, True, rng, "presence")
+
+
+PRESETS: dict[str, Callable[..., SeqData]] = {
+    "classroom": classroom, "binary": binary, "multilabel": multilabel, "position": position,
+}
 
 
 def simulate(preset: str = "classroom", **options) -> SeqData:
     """Run a preset by name with keyword options (see :func:`classroom`, :func:`binary`,
-    :func:`multilabel`).
+    :func:`multilabel`, :func:`position`).
 
     Raises:
         MotifnetError: an unknown preset or option.

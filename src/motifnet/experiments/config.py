@@ -5,6 +5,8 @@ An experiment file has these top-level keys (only ``data`` and ``models`` are re
     name: classroom                 # used in the report title and folder names
     title: ...                      # one line; description: a paragraph for the report
     seed: 0                         # default seed for simulation, splits and training
+    seeds: [0, 1, 2]                # optional: replicate every arm once per seed (data and
+                                    #   training re-seeded; the report shows mean +- sd)
     params: {data_dir: ../shared}   # free values, referenced as ${data_dir} anywhere below
     sweep:                          # optional: repeat the experiment over values of one variable
       name: length                  #   referenced as ${sweep} (or ${length}) anywhere below
@@ -18,6 +20,7 @@ An experiment file has these top-level keys (only ``data`` and ``models`` are re
         preset: null                #   named configuration (e.g. classroom, cnn-25)
         params: {hidden: 64}        #   model parameters
         train: {epochs: 20}         #   overrides of the train defaults
+        data: {params: {task: x}}   #   overrides of the data section (its params merged)
     evaluate: {}                    # options of the evaluation step
     interpret: {...}                # options of the interpretation step (false to skip)
     report: {...}                   # primary metric, comparisons to state in the conclusions
@@ -40,10 +43,10 @@ from typing import Any, Sequence
 from motifnet.errors import MotifnetError
 
 TOP_LEVEL_KEYS = {
-    "name", "title", "description", "seed", "params", "sweep", "data", "train", "models",
+    "name", "title", "description", "seed", "seeds", "params", "sweep", "data", "train", "models",
     "evaluate", "interpret", "report",
 }
-MODEL_KEYS = {"label", "name", "preset", "params", "train", "interpret", "sweep_values"}
+MODEL_KEYS = {"label", "name", "preset", "params", "train", "interpret", "sweep_values", "data"}
 _TEMPLATE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -58,6 +61,7 @@ class Arm:
         model: ``{"name", "preset", "params"}`` resolved.
         train: training options (the experiment's defaults updated by the model's own).
         interpret: interpretation options (False to skip).
+        replicate: the seed of this replicate when the experiment lists ``seeds`` (else None).
     """
 
     label: str
@@ -66,11 +70,13 @@ class Arm:
     model: dict
     train: dict
     interpret: Any
+    replicate: int | None = None
 
     @property
     def name(self) -> str:
-        """A unique name, e.g. ``LSTM`` or ``LSTM@length=500``."""
-        return self.label if self.sweep_value is None else f"{self.label}@{self.sweep_value}"
+        """A unique name, e.g. ``LSTM``, ``LSTM@500`` or, with replicate seeds, ``LSTM@500#seed1``."""
+        name = self.label if self.sweep_value is None else f"{self.label}@{self.sweep_value}"
+        return name if self.replicate is None else f"{name}#seed{self.replicate}"
 
 
 @dataclass
@@ -102,6 +108,12 @@ class Experiment:
         return int(self.raw.get("seed", 0))
 
     @property
+    def seeds(self) -> list[int | None]:
+        """The replicate seeds (``[None]``: one run with :attr:`seed`)."""
+        seeds = self.raw.get("seeds")
+        return [int(s) for s in seeds] if seeds else [None]
+
+    @property
     def sweep(self) -> dict | None:
         return self.raw.get("sweep")
 
@@ -109,30 +121,41 @@ class Experiment:
     def sweep_values(self) -> list:
         return list(self.sweep["values"]) if self.sweep else [None]
 
-    def section(self, key: str, sweep_value: Any = None) -> Any:
+    def section(self, key: str, sweep_value: Any = None, seed: int | None = None) -> Any:
         """A top-level section with templates resolved (``{}`` if absent)."""
-        return self.resolve(self.raw.get(key, {}), sweep_value)
+        return self.resolve(self.raw.get(key, {}), sweep_value, seed)
 
-    def resolve(self, value: Any, sweep_value: Any = None) -> Any:
-        """``value`` with every ``${name}`` template replaced (params, seed and the sweep value).
+    def resolve(self, value: Any, sweep_value: Any = None, seed: int | None = None) -> Any:
+        """``value`` with every ``${name}`` template replaced (params, seed and the sweep value);
+        ``seed`` (a replicate's) replaces the experiment's ``seed``.
 
         Raises:
             MotifnetError: a template names something undefined.
         """
-        names = {"seed": self.seed, **(self.raw.get("params") or {})}
+        names = {"seed": self.seed if seed is None else seed, **(self.raw.get("params") or {})}
         if self.sweep:
             names["sweep"] = sweep_value
             names[str(self.sweep.get("name", "sweep"))] = sweep_value
         return _substitute(value, names, self.path)
 
-    def data_config(self, sweep_value: Any = None) -> dict:
-        """The resolved data section for one sweep value (the seed filled in if absent)."""
-        data = dict(self.section("data", sweep_value))
+    def data_config(self, sweep_value: Any = None, seed: int | None = None, overrides: dict | None = None) -> dict:
+        """The resolved data section for one sweep value and replicate (the seed filled in if
+        absent; a replicate's seed always replaces it), with a model's ``overrides`` on top
+        (their ``params`` merged into the section's)."""
+        data = dict(self.section("data", sweep_value, seed))
+        if overrides:
+            overrides = self.resolve(overrides, sweep_value, seed)
+            params = {**(data.get("params") or {}), **(overrides.get("params") or {})}
+            data.update(overrides)
+            if params:
+                data["params"] = params
+        if seed is not None:
+            data["seed"] = seed
         data.setdefault("seed", self.seed)
         return data
 
     def arms(self) -> list[Arm]:
-        """Every (model, sweep value) pair, in file order, sweep values inner."""
+        """Every (model, sweep value, replicate seed) triple, in file order, seeds innermost."""
         defaults_train = self.raw.get("train") or {}
         defaults_interpret = self.raw.get("interpret", {})
         arms = []
@@ -141,23 +164,25 @@ class Experiment:
             if self.sweep and entry.get("sweep_values") is not None:
                 values = [v for v in values if v in entry["sweep_values"]]
             for value in values:
-                train = {"seed": self.seed, **defaults_train, **(entry.get("train") or {})}
-                interpret = entry.get("interpret", defaults_interpret)
-                if isinstance(interpret, dict) and isinstance(defaults_interpret, dict):
-                    interpret = {**defaults_interpret, **interpret}
-                arms.append(
-                    Arm(
-                        label=str(entry["label"]),
-                        sweep_value=value,
-                        data=self.data_config(value),
-                        model=self.resolve(
-                            {"name": entry["name"], "preset": entry.get("preset"), "params": entry.get("params") or {}},
-                            value,
-                        ),
-                        train=self.resolve(train, value),
-                        interpret=self.resolve(interpret, value),
+                for seed in self.seeds:
+                    train = {"seed": self.seed, **defaults_train, **(entry.get("train") or {})}
+                    if seed is not None:
+                        train["seed"] = seed
+                    interpret = entry.get("interpret", defaults_interpret)
+                    if isinstance(interpret, dict) and isinstance(defaults_interpret, dict):
+                        interpret = {**defaults_interpret, **interpret}
+                    model = {"name": entry["name"], "preset": entry.get("preset"), "params": entry.get("params") or {}}
+                    arms.append(
+                        Arm(
+                            label=str(entry["label"]),
+                            sweep_value=value,
+                            data=self.data_config(value, seed, entry.get("data")),
+                            model=self.resolve(model, value, seed),
+                            train=self.resolve(train, value, seed),
+                            interpret=self.resolve(interpret, value, seed),
+                            replicate=seed,
+                        )
                     )
-                )
         return arms
 
 
@@ -267,6 +292,8 @@ def _validate(raw: dict, path: Path | None) -> None:
         extra = sorted(set(entry) - MODEL_KEYS)
         if extra:
             raise MotifnetError(f"models[{i}]: unknown key(s) {extra}; expected some of {sorted(MODEL_KEYS)}", path=path)
+        if entry.get("data") is not None and not isinstance(entry["data"], dict):
+            raise MotifnetError(f"models[{i}]: 'data' must be a mapping of overrides of the data section", path=path)
         entry.setdefault("label", entry["name"] if entry.get("preset") is None else f"{entry['name']}-{entry['preset']}")
         labels.append(str(entry["label"]))
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
@@ -278,6 +305,13 @@ def _validate(raw: dict, path: Path | None) -> None:
             raise MotifnetError("'sweep' needs a non-empty 'values' list (and a 'name')", path=path)
         if len({json.dumps(v, default=str) for v in sweep["values"]}) != len(sweep["values"]):
             raise MotifnetError("sweep values must be distinct", path=path)
+    seeds = raw.get("seeds")
+    if seeds is not None:
+        if (not isinstance(seeds, list) or not seeds
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+            raise MotifnetError(f"'seeds' must be a non-empty list of integers >= 0, got {seeds!r}", path=path)
+        if len(set(seeds)) != len(seeds):
+            raise MotifnetError(f"'seeds' must be distinct, got {seeds}", path=path)
     if raw.get("params") is not None and not isinstance(raw["params"], dict):
         raise MotifnetError("'params' must be a mapping of names to values", path=path)
 

@@ -102,9 +102,9 @@ def run_experiment(
     for arm in arms:
         data_key = json.dumps(arm.data, sort_keys=True, default=str)
         if data_key not in data_steps:
-            name = "main" if shared_data else f"{experiment.sweep['name']}-{arm.sweep_value}"
+            name = "main" if shared_data else data_step_name(experiment, arm)
             if any(step.name == name for step in data_steps.values()):
-                name = f"{name}-{len(data_steps)}"
+                name = f"{slug(arm.label)}_{name}"
             data_steps[data_key] = Step("data", name, arm.data, _data_work(arm.data, base, quiet))
         data_step = data_steps[data_key]
         train_step = Step("train", arm.name, {"model": arm.model, "train": arm.train}, _train_work(arm, data_step, quiet), [data_step])
@@ -126,7 +126,15 @@ def run_experiment(
     return ExperimentResult(out, report_dir / "report.html", runner.events, time.perf_counter() - start)
 
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+
+
+def data_step_name(experiment: Experiment, arm: Arm) -> str:
+    """The data folder of an arm when arms differ in data: sweep value, then replicate seed."""
+    parts = [] if arm.sweep_value is None else [f"{experiment.sweep.get('name', 'sweep')}-{arm.sweep_value}"]
+    if arm.replicate is not None:
+        parts.append(f"seed{arm.replicate}")
+    return "_".join(parts) or "main"
 
 
 # ---------------------------------------------------------------------------------------------

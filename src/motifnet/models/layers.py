@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from motifnet.errors import MotifnetError
 
-ACTIVATIONS = ("relu", "exponential", "elu", "gelu", "sigmoid", "tanh", "softplus", "linear")
+ACTIVATIONS = ("relu", "exponential", "exp", "elu", "gelu", "sigmoid", "tanh", "softplus", "linear")
 POOLS = ("max", "mean", "random")
 GLOBAL_POOLS = ("max", "mean", "maxavg")
 
@@ -28,6 +28,7 @@ def activation(name: str) -> nn.Module:
     factories = {
         "relu": nn.ReLU,
         "exponential": Exponential,
+        "exp": Exponential,  # Koo & Ploenzke's (and Keras') short name
         "elu": nn.ELU,
         "gelu": nn.GELU,
         "sigmoid": nn.Sigmoid,

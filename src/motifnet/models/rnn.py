@@ -35,6 +35,34 @@ PRESETS = {
 }
 
 
+def set_forget_bias(lstm: nn.LSTM, hidden: int, forget_bias: float | str, steps: int) -> None:
+    """Initialise an LSTM's gate biases (PyTorch order i, f, g, o; ``bias_ih`` and ``bias_hh``
+    add up, so ``bias_hh``'s parts that are set here are zeroed): a constant forget bias, or
+    "chrono" (forget ``log(u)``, u ~ U[1, steps - 1], input ``-log(u)``).
+
+    Raises:
+        MotifnetError: neither a number nor "chrono".
+    """
+    chrono = forget_bias == "chrono"
+    if not chrono:
+        try:
+            forget_bias = float(forget_bias)
+        except (TypeError, ValueError):
+            raise MotifnetError(f"forget_bias must be a number or 'chrono', got {forget_bias!r}") from None
+    with torch.no_grad():
+        for name, bias in lstm.named_parameters():
+            if not name.startswith("bias_"):
+                continue
+            if name.startswith("bias_hh"):
+                bias[(0 if chrono else hidden) : 2 * hidden] = 0.0
+            elif chrono:
+                value = torch.log(1 + torch.rand(hidden) * max(steps - 2, 0))
+                bias[hidden : 2 * hidden] = value
+                bias[:hidden] = -value
+            else:
+                bias[hidden : 2 * hidden] = forget_bias
+
+
 class RecurrentNet(nn.Module):
     """RNN / LSTM / GRU classifier: one-hot ``[B, 4, L]`` -> logits ``[B, n_targets]``.
 
@@ -54,7 +82,10 @@ class RecurrentNet(nn.Module):
         dense: hidden dense ReLU widths before the output layer ([]).
         forget_bias: LSTM only: initial forget-gate bias (None = PyTorch's default init; 1.0 is
             the usual choice, Jozefowicz et al. 2015: the cell keeps its memory from the start,
-            which lets an LSTM classifying from its last state learn at 100-200 bp).
+            which lets an LSTM classifying from its last state learn at 100 bp), or "chrono"
+            (Tallec & Ollivier 2018: forget biases log(u), u uniform in [1, steps - 1], input
+            biases their negatives, so units remember over time scales up to the sequence length;
+            drawn from torch's global generator, like the weights).
 
     Raises:
         MotifnetError: unknown cell or output; an input too short for the front end;
@@ -75,7 +106,7 @@ class RecurrentNet(nn.Module):
         conv_kernel: int = 19,
         conv_pool: int = 1,
         dense: list[int] = [],
-        forget_bias: float | None = None,
+        forget_bias: float | str | None = None,
     ) -> None:
         super().__init__()
         check_choice("cell", cell, tuple(CELLS))
@@ -95,10 +126,8 @@ class RecurrentNet(nn.Module):
             dropout=dropout if layers > 1 else 0.0,
         )
         if forget_bias is not None:
-            with torch.no_grad():
-                for name, bias in self.rnn.named_parameters():
-                    if name.startswith("bias_"):  # gates i, f, g, o; the two bias vectors add up
-                        bias[hidden : 2 * hidden] = float(forget_bias) if name.startswith("bias_ih") else 0.0
+            steps = self.front.output_length(input_length) if conv_filters else input_length
+            set_forget_bias(self.rnn, hidden, forget_bias, steps)
         self.dropout = nn.Dropout(dropout)
         self.head = dense_head(hidden * (2 if bidirectional else 1), list(dense), n_targets)
 

@@ -46,6 +46,7 @@ class ArmResult:
     target_names: list[str]
     interpret: dict | None = None
     figures: list[tuple[bytes, str, str]] = field(default_factory=list)
+    replicate: int | None = None
 
     @classmethod
     def load(cls, arm, data_dir: Path, train_dir: Path, evaluate_dir: Path, interpret_dir: Path | None) -> "ArmResult":
@@ -73,6 +74,7 @@ class ArmResult:
             target_names=list(test.target_names),
             interpret=interpret,
             figures=figures,
+            replicate=getattr(arm, "replicate", None),
         )
 
     @property
@@ -84,6 +86,8 @@ class ArmResult:
         row: dict[str, Any] = {"label": self.label, "sweep_value": self.sweep_value, "model": self.label}
         if self.sweep_value is not None:
             row["sweep"] = self.sweep_value
+        if self.replicate is not None:
+            row["seed"] = self.replicate
         for key in ("accuracy",):
             if key in self.metrics:
                 row[key] = self.metrics[key]
@@ -102,6 +106,31 @@ class ArmResult:
                 if self.interpret.get(key) is not None:
                     row[key] = self.interpret[key]
         return row
+
+
+def replicate_means(runs: Sequence[Mapping[str, Any]]) -> list[dict]:
+    """Rows of runs that differ only by ``seed``, merged into one row per (label, sweep value):
+    each numeric column the mean over the seeds, with its sample standard deviation in
+    ``<column>_sd`` and the seeds in ``seeds``. Rows without a seed are returned as they are.
+    """
+    if not any("seed" in run for run in runs):
+        return [dict(run) for run in runs]
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((run["label"], json.dumps(run.get("sweep_value"), default=str)), []).append(run)
+    merged = []
+    for group in groups.values():
+        row = {key: value for key, value in group[0].items() if key != "seed"}
+        row["seeds"] = [run["seed"] for run in group]
+        for key in list(row):
+            values = [run.get(key) for run in group]
+            if key in ("sweep_value", "sweep", "seeds") or not all(concl._finite(v) for v in values):
+                continue
+            if len(set(values)) > 1:
+                row[key] = float(np.mean(values))
+            row[f"{key}_sd"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        merged.append(row)
+    return merged
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
@@ -183,7 +212,10 @@ def build_report(experiment, arms: Sequence[ArmResult], data_summaries: Mapping[
     sweep_name = str(sweep.get("name", "sweep")) if sweep else ""
     sweep_values = experiment.sweep_values
     labels = list(dict.fromkeys(arm.label for arm in arms))
-    rows = [arm.row() for arm in arms]
+    runs = [arm.row() for arm in arms]
+    rows = replicate_means(runs)
+    first_seed = experiment.seeds[0]
+    shown = [arm for arm in arms if arm.replicate == first_seed]
     task = arms[0].task if arms else "binary"
     primary = options.get("primary") or ("accuracy" if task == "multiclass" else "auroc")
 
@@ -215,12 +247,19 @@ def build_report(experiment, arms: Sequence[ArmResult], data_summaries: Mapping[
     _comparison_section(report, rows, primary, sweep_name, reference)
     if sweep:
         _sweep_section(report, rows, options, primary, labels, sweep_values, sweep, reference)
-    _curves_section(report, arms, primary, sweep_values if sweep else [None], sweep_name)
-    _interpret_section(report, arms)
+    _curves_section(report, shown, primary, sweep_values if sweep else [None], sweep_name)
+    _interpret_section(report, shown)
+    if first_seed is not None:
+        report.section("Replicates").note(
+            f"Tables and plots show the mean (± sample standard deviation) over the seeds {experiment.seeds}: each seed "
+            f"simulates or splits its own data and trains its own models. Curves, confusion matrices and motifs are "
+            f"those of seed {first_seed}; results.json holds every run.")
 
     report.write(folder / "report.html")
     results = {"experiment": experiment.name, "title": experiment.title, "primary": primary, "rows": rows,
                "conclusions": sentences, "generated": generated}
+    if first_seed is not None:
+        results["runs"] = runs
     from motifnet.runs import write_json
 
     write_json(folder / "results.json", results)
@@ -283,9 +322,8 @@ def _comparison_section(report: Report, rows, primary: str, sweep_name: str, ref
     finite = [i for i, row in enumerate(rows) if concl._finite(row.get(primary))]
     best = max(finite, key=lambda i: rows[i][primary]) if finite else None
     header = {c: (sweep_name if c == "sweep" else c) for c in present}
-    table = [{header[c]: row.get(c) for c in present} for row in rows]
-    formats = {header.get(k, k): v for k, v in FORMATS.items()}
-    section.table(table, columns=[header[c] for c in present], formats=formats, highlight=best)
+    table = [{header[c]: cell(row, c) for c in present} for row in rows]
+    section.table(table, columns=[header[c] for c in present], highlight=best)
     section.note(
         f"Bold: the best {concl.metric_name(primary)}. Metrics on the held-out test split; AUROC/AUPRC are macro "
         "averages over targets (one-vs-rest for classes). grad_norm: L2 norm of the loss gradient reaching the first "
@@ -301,11 +339,13 @@ def _sweep_section(report: Report, rows, options, primary, labels, values, sweep
     section = report.section(f"Trade-off over {sweep.get('label') or sweep.get('name')}")
     metrics = list(dict.fromkeys([primary] + list(options.get("metrics", []))))
     log_metrics = set(options.get("log_metrics", []))
-    panels = []
+    panels, spreads = [], []
     for metric in metrics:
         lines = {label: concl._series(rows, label, metric, values) for label in labels}
         if any(concl._finite(v) for line in lines.values() for v in line):
             panels.append((metric, lines))
+            spreads.append({label: concl._series(rows, label, f"{metric}_sd", values) for label in labels
+                            if any(f"{metric}_sd" in row for row in rows)})
     if reference:
         for column in reference:
             panels[0][1][column] = [reference[column].get(str(v), float("nan")) for v in values]
@@ -314,7 +354,7 @@ def _sweep_section(report: Report, rows, options, primary, labels, values, sweep
     for start in range(0, len(panels), 3):
         chunk = panels[start : start + 3]
         fig = plots.sweep_lines(values, {}, chunk, x_label=str(sweep.get("label") or sweep.get("name")), log_x=log_x,
-                                log_y=[metric in log_metrics for metric, _ in chunk])
+                                log_y=[metric in log_metrics for metric, _ in chunk], spreads=spreads[start : start + 3])
         section.figure(fig, caption=", ".join(concl.metric_name(m) for m, _ in chunk) + " per model over the sweep")
 
 
@@ -403,15 +443,30 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], reference: Mapping[str, An
     present = [c for c in TABLE_COLUMNS + list(reference) if any(row.get(c) is not None for row in rows)]
     lines = ["| " + " | ".join(present) + " |", "|" + "---|" * len(present)]
     for row in rows:
-        cells = []
-        for column in present:
-            value = row.get(column)
-            if isinstance(value, float):
-                cells.append("–" if math.isnan(value) else (f"{value:.4g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.3f}"))
-            else:
-                cells.append("–" if value is None else str(value))
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(cell(row, column) for column in present) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _plain(value: Any, fmt: str | None = None) -> str:
+    """A number as text (``fmt``, else 3 decimals, 4 significant digits when tiny or huge); '–' for None/NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if fmt and isinstance(value, (int, float)):
+        return fmt.format(value)
+    if isinstance(value, float):
+        return f"{value:.4g}" if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4) else f"{value:.3f}"
+    return str(value)
+
+
+def cell(row: Mapping[str, Any], column: str) -> str:
+    """One table cell as text, followed by ``± sd`` when the row holds a replicate standard
+    deviation for ``column`` (see :func:`replicate_means`)."""
+    fmt = FORMATS.get(column)
+    text = _plain(row.get(column), fmt)
+    sd = row.get(f"{column}_sd")
+    if column not in ("n_parameters", "epochs_run") and concl._finite(sd) and len(row.get("seeds") or ()) > 1:
+        text += f" ± {_plain(sd, fmt)}"
+    return text
 
 
 def results_summary(results_path: Path) -> str:

@@ -168,6 +168,7 @@ def sweep_lines(
     x_label: str = "",
     log_x: bool = False,
     log_y: Sequence[bool] = (),
+    spreads: Sequence[Mapping[str, Sequence[float]]] = (),
 ) -> Figure:
     """Trade-off plot: one panel per metric, one line per model over the sweep values.
 
@@ -178,6 +179,7 @@ def sweep_lines(
         x_label: axis label.
         log_x: logarithmic x axis (numeric values only).
         log_y: per panel, whether its y axis is logarithmic.
+        spreads: per panel, ``{label: standard deviations}`` drawn as error bars (replicates).
     """
     panels = list(metrics_by_panel) if metrics_by_panel else [("", series)]
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x_values)
@@ -187,9 +189,13 @@ def sweep_lines(
     all_labels = list(dict.fromkeys(label for _, s in panels for label in s))
     palette = colors(all_labels)
     for k, (ax, (metric, lines)) in enumerate(zip(axes, panels)):
+        spread = spreads[k] if k < len(spreads) else {}
         for label, values in lines.items():
             ys = np.asarray([np.nan if v is None else v for v in values], dtype=float)
             ax.plot(xs, ys, "-o", ms=4, color=palette[label], label=label)
+            if label in spread:
+                errors = np.asarray([np.nan if v is None else v for v in spread[label]], dtype=float)
+                ax.errorbar(xs, ys, yerr=errors, fmt="none", ecolor=palette[label], capsize=3, lw=1)
         if numeric and log_x:
             ax.set_xscale("log")
         if k < len(log_y) and log_y[k]:
