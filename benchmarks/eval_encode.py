@@ -195,10 +195,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a training option of the recipe (results are then not written)")
     parser.add_argument("--quick", action="store_true", help="a few seconds on a tiny subset (smoke test)")
     args = parser.parse_args(argv)
-    from motifnet.training.devices import set_cpu_threads
+    from motifnet.devices import set_cpu_threads
 
     set_cpu_threads(args.threads)
-    from motifnet.training.settings import parse_assignments
+    from motifnet.commands._settings import parse_assignments
 
     overrides = parse_assignments(args.assignments)
     result = run(quick=args.quick, names=args.experiments, max_seconds=args.max_seconds, epochs=args.epochs,

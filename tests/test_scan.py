@@ -306,7 +306,7 @@ def test_cli_motif_baseline_finds_planted_sites(tmp_path):
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 78, 200])
 def test_sliding_max_equals_numpy(size):
-    from motifnet.scan_fast import _sliding_max
+    from motifnet.scan.fast import _sliding_max
 
     values = np.random.default_rng(size).normal(size=(200, 16)).astype(np.float32)
     original = values.copy()
@@ -319,7 +319,7 @@ def test_sliding_max_equals_numpy(size):
 @pytest.mark.parametrize("hidden", [[], [7], [8, 5]])
 def test_dense_head_equals_the_torch_head(hidden):
     from motifnet.models.layers import dense_head
-    from motifnet.scan_head import apply_dense, dense_stack
+    from motifnet.scan.head import apply_dense, dense_stack
 
     torch.manual_seed(len(hidden))
     head = dense_head(6, hidden, 3, dropout=0.5, input_dropout=0.1).eval()
@@ -335,7 +335,7 @@ def test_dense_head_refuses_other_heads():
     from torch import nn
 
     from motifnet.models.layers import dense_head
-    from motifnet.scan_head import dense_stack
+    from motifnet.scan.head import dense_stack
 
     assert dense_stack(dense_head(6, [4], 1, batch_norm=True).eval()) is None
     assert dense_stack(dense_head(6, [4], 1)) is None  # training mode: dropout would be active
@@ -352,7 +352,7 @@ def test_pooled_features_equal_the_models_pooling_of_each_window(pool, n_filters
     pooling of every window alone (float64), for filter blocks that fill 16 lanes or not, padding
     of m - 1, fewer or no columns, windows as short as the filter and strides over 1."""
     from motifnet.models.layers import GlobalPool, PadInput
-    from motifnet.scan_fast import conv_pool_plan, pool_windows
+    from motifnet.scan.fast import conv_pool_plan, pool_windows
     from motifnet.sequence import one_hot
 
     window = window or filter_length
@@ -374,7 +374,7 @@ def test_mean_pooling_stays_exact_over_long_slides():
     """The interior mean slides over thousands of windows per block (and across blocks in
     parallel): it must not drift from the float64 reference."""
     from motifnet.models.layers import GlobalPool
-    from motifnet.scan_fast import conv_pool_plan, pool_windows
+    from motifnet.scan.fast import conv_pool_plan, pool_windows
     from motifnet.sequence import one_hot
 
     model = _model(seed=3, n_filters=16, filter_length=8)
@@ -394,7 +394,7 @@ def test_mean_pooling_stays_exact_over_long_slides():
 
 
 def test_pool_windows_reads_tokens_above_n_as_n_and_refuses_bad_windows():
-    from motifnet.scan_fast import conv_pool_plan, pool_windows
+    from motifnet.scan.fast import conv_pool_plan, pool_windows
 
     model = _model(seed=2, n_filters=6, filter_length=5)
     plan = conv_pool_plan(model, 40)
@@ -456,14 +456,14 @@ def test_every_module_with_cached_kernels_records_the_sources_compiled_into_them
         recorded = getattr(module, "COMPILED_SOURCES", {})
         assert recorded == expected, f"set {module.__name__}.COMPILED_SOURCES = {expected!r}"
         checked += bool(expected)
-    assert checked >= 2  # scan_fast and scan_head
+    assert checked >= 2  # scan.fast and scan.head
 
 
 def test_a_head_that_is_not_a_dense_stack_runs_as_the_module_itself():
     """Another head (here tanh) keeps the fast pooling and is applied by torch."""
     from torch import nn
 
-    from motifnet.scan_fast import conv_pool_plan
+    from motifnet.scan.fast import conv_pool_plan
 
     model = _model(seed=4, n_targets=2)
     model.head = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 2)).eval()
@@ -479,7 +479,7 @@ def test_a_head_that_does_not_fit_the_pooled_features_fails_like_torch_not_the_p
     never handed to the compiled kernel, which would write past its buffers."""
     from torch import nn
 
-    from motifnet.scan_fast import conv_pool_plan
+    from motifnet.scan.fast import conv_pool_plan
 
     model = _model(seed=5, n_filters=17, pool="maxavg")  # 34 pooled features
     model.head = nn.Sequential(nn.Linear(17, 1)).eval()
@@ -489,7 +489,7 @@ def test_a_head_that_does_not_fit_the_pooled_features_fails_like_torch_not_the_p
 
 
 def test_non_finite_weights_take_the_window_path_and_give_nan_like_torch():
-    from motifnet.scan_fast import conv_pool_plan
+    from motifnet.scan.fast import conv_pool_plan
 
     model = _model(seed=6)
     with torch.no_grad():
@@ -500,7 +500,7 @@ def test_non_finite_weights_take_the_window_path_and_give_nan_like_torch():
 
 
 def test_negative_tokens_read_as_n():
-    from motifnet.scan_fast import conv_pool_plan, pool_windows
+    from motifnet.scan.fast import conv_pool_plan, pool_windows
 
     plan = conv_pool_plan(_model(seed=7), 40)
     tokens = _tokens(120, seed=7).astype(np.int64)

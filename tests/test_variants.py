@@ -15,7 +15,7 @@ from motifnet.io.vcf import VcfRecord, read_vcf
 from motifnet.models import build
 from motifnet.scan import score_windows
 from motifnet.sequence import decode, encode
-from motifnet.variants import score_variants, variant_windows
+from motifnet.scan.variants import score_variants, variant_windows
 
 sys.path.insert(0, str(Path(__file__).parent))
 from scan_support import make_run, write_fasta  # noqa: E402

@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 
 from motifnet.errors import MotifnetError
 from motifnet.io.files import atomic_write
+from motifnet.jsonio import json_safe, read_json, write_json  # noqa: F401  (re-exported)
 
 RUN_FORMAT = "motifnet.run"
 RUN_VERSION = 1
@@ -71,48 +72,7 @@ class Run:
 
 
 # ---------------------------------------------------------------------------------------------
-# JSON and CSV
-
-
-def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON atomically (NaN is written as null).
-
-    Raises:
-        MotifnetError: the file cannot be written.
-    """
-    path = Path(path)
-    text = json.dumps(json_safe(obj), indent=2, allow_nan=False) + "\n"
-    with atomic_write(path) as handle:
-        handle.write(text)
-    return path
-
-
-def json_safe(obj: Any) -> Any:
-    """Replace NaN/inf floats with None and NumPy scalars/arrays with Python values."""
-    if isinstance(obj, Mapping):
-        return {str(key): json_safe(value) for key, value in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(value) for value in obj]
-    if hasattr(obj, "tolist"):  # numpy arrays and scalars, torch tensors
-        return json_safe(obj.tolist())
-    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
-        return None
-    return obj
-
-
-def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file.
-
-    Raises:
-        MotifnetError: missing, unreadable or not JSON.
-    """
-    path = Path(path)
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise MotifnetError("no such file", path=path) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MotifnetError(f"unreadable JSON ({error})", path=path) from None
+# CSV (JSON: motifnet.jsonio)
 
 
 def write_history(path: str | os.PathLike, history: Sequence[Mapping[str, Any]]) -> Path:
@@ -279,7 +239,7 @@ def load_run(path: str | os.PathLike, device=None, weights: str = "best") -> Run
     Raises:
         MotifnetError: not a run folder, missing/corrupt/foreign weights, weights that do not fit.
     """
-    from motifnet.training.devices import resolve_device
+    from motifnet.devices import resolve_device
 
     path = Path(path)
     config = read_config(path)
@@ -320,12 +280,6 @@ def prepare_run_dir(path: str | os.PathLike, resume: bool = False, overwrite: bo
         for name in (CONFIG_FILE, BEST_WEIGHTS, LAST_WEIGHTS, OPTIMIZER_FILE, STATE_FILE, METRICS_FILE, HISTORY_FILE):
             (path / name).unlink(missing_ok=True)
     return path
-
-
-def default_strands(config: Mapping[str, Any]) -> str:
-    """"both" for a DNA run trained with reverse-complement augmentation, else "forward"."""
-    augment = (config.get("training") or {}).get("augment") or []
-    return "both" if config.get("alphabet") == "DNA" and "rc" in augment else "forward"
 
 
 def check_compatible(run: Run, data, path: str | os.PathLike | None = None) -> None:

@@ -6,7 +6,7 @@ import argparse
 
 
 def register(subparsers) -> None:
-    from motifnet.training.scoring import add_scoring_arguments
+    from motifnet.commands._scoring import add_scoring_arguments
 
     parser = subparsers.add_parser(
         "evaluate",
@@ -23,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from motifnet.metrics import evaluate, headline
-    from motifnet.runs import json_safe, write_json
-    from motifnet.training.scoring import score_data
+    from motifnet.jsonio import json_safe, write_json
+    from motifnet.commands._scoring import score_data
 
     trained, data, scores, strands = score_data(args, labelled=True)
     result = evaluate(trained.task, data.targets, scores, trained.target_names)

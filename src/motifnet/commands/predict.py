@@ -6,7 +6,7 @@ import argparse
 
 
 def register(subparsers) -> None:
-    from motifnet.training.scoring import add_scoring_arguments
+    from motifnet.commands._scoring import add_scoring_arguments
 
     parser = subparsers.add_parser(
         "predict",
@@ -21,7 +21,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from motifnet.io.files import atomic_write
-    from motifnet.training.scoring import score_data
+    from motifnet.commands._scoring import score_data
 
     trained, data, scores, strands = score_data(args, labelled=False)
     names = [name.replace("\t", " ") for name in trained.target_names]

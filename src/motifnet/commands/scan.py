@@ -27,6 +27,8 @@ def register(subparsers) -> None:
     parser.add_argument("--stride", type=int, default=1, help="bases between window starts (default 1)")
     parser.add_argument("--strands", choices=["forward", "reverse", "both"],
                         help="default: both for DNA runs, forward for RNA runs")
+    parser.add_argument("--combine", choices=["max", "mean"], default="max",
+                        help="both strands: max of the logits (default, keeps the strand) or mean of the probabilities")
     parser.add_argument("--target", help="target name or index to write (default: the first)")
     parser.add_argument("--threshold", type=float, help="peaks: windows scoring at least this (probability)")
     parser.add_argument("--peaks", help="BED file of peaks (merged windows >= --threshold, narrowPeak columns)")
@@ -55,24 +57,28 @@ def _model(args: argparse.Namespace) -> int:
     from motifnet.io.fasta import iter_fasta
     from motifnet.io.files import atomic_write
     from motifnet.runs import load_run
-    from motifnet.scan import (PeakCaller, ScanSummary, check_window, default_strands, probabilities, scan_records,
-                               target_index)
+    from motifnet.predict import probabilities
+    from motifnet.scan import PeakCaller, ScanSummary, check_window, scan_records, target_index
+    from motifnet.strands import default_strands
 
     trained = load_run(args.run, device=args.device, weights=args.weights)
     window = trained.input_length if args.window is None else args.window
     check_window(trained.model, window)
     target = target_index(trained.target_names, args.target)
     target_name = trained.target_names[target]
-    strands = args.strands or default_strands(trained.alphabet)
+    strands = args.strands or default_strands(trained.alphabet, genome=True)
     regression_loss = (trained.config.get("training") or {}).get("regression_loss", "mse")
     summary = ScanSummary()
     caller = PeakCaller(args.threshold, window) if args.peaks else None
     peaks = []
     chunks = scan_records(
         trained.model, iter_fasta(args.fasta), window, args.stride, strands, trained.alphabet, args.method,
-        args.chunk_size, args.batch_size, quiet=args.quiet, summary=summary,
+        args.chunk_size, args.batch_size, quiet=args.quiet, summary=summary, combine=args.combine, task=trained.task,
+        regression_loss=regression_loss,
     )
     description = f"motifnet scan {args.run} window={window} stride={args.stride} strands={strands}"
+    if strands == "both" and args.combine != "max":
+        description += f" combine={args.combine}"
     with _score_track(args.out, target_name, description, args.fasta, window, args.stride) as write:
         for chunk in chunks:
             scores = probabilities(chunk.logits, trained.task, regression_loss)[:, target]
@@ -99,7 +105,7 @@ def _score_track(out: str, name: str, description: str, fasta: str, window: int,
     from motifnet.io.bigwig import bigwig_writer, is_bigwig
     from motifnet.io.fasta import iter_fasta
     from motifnet.io.files import atomic_write
-    from motifnet.scan import bedgraph_lines, score_offset
+    from motifnet.io.bedgraph import bedgraph_lines, score_offset
 
     if is_bigwig(out):
         sizes = [(record, len(sequence)) for record, sequence in iter_fasta(fasta)]
@@ -114,7 +120,7 @@ def _score_track(out: str, name: str, description: str, fasta: str, window: int,
 
 def _motif(args: argparse.Namespace) -> int:
     from motifnet.io.fasta import iter_fasta
-    from motifnet.motif_scan import load_motif, motif_hits, write_hits_bed
+    from motifnet.scan.motif_scan import load_motif, motif_hits, write_hits_bed
 
     motif = load_motif(args.motif)
     hits = motif_hits(motif, iter_fasta(args.fasta), pvalue=args.pvalue, chunk_size=args.chunk_size,

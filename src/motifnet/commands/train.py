@@ -38,14 +38,13 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from motifnet.commands._settings import parse_assignments, read_settings_file, split_settings
+    from motifnet.devices import set_cpu_threads
     from motifnet.io import read_data
     from motifnet.metrics import headline
     from motifnet.models import build
     from motifnet.training import fit
     from motifnet.training.distributed import rank_and_size
-    from motifnet.training.settings import parse_assignments, read_settings_file, split_settings
-
-    from motifnet.training.devices import set_cpu_threads
 
     set_cpu_threads(args.threads)
     settings = read_settings_file(args.config) if args.config else {}

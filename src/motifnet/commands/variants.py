@@ -33,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from motifnet.io.fasta import iter_fasta
     from motifnet.io.vcf import read_vcf
     from motifnet.runs import load_run
-    from motifnet.scan import check_window
-    from motifnet.variants import score_variants, write_variants_tsv
+    from motifnet.scan.variants import score_variants, write_variants_tsv
+    from motifnet.scan.windows import check_window
 
     trained = load_run(args.run, device=args.device, weights=args.weights)
     window = trained.input_length if args.window is None else args.window

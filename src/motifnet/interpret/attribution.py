@@ -4,7 +4,9 @@ Every method takes a model returning logits ``[B, T]`` and one-hot input ``x`` `
 and explains one output per sequence: ``target`` is an int (the same output for all) or an int
 array ``[N]``. They work for convolutional and recurrent models alike (gradients are taken with
 cuDNN disabled, because cuDNN's RNN backward refuses eval mode). The model is put in eval mode
-for the call and restored afterwards.
+for the call and restored afterwards. Every batched forward pass goes through
+:func:`motifnet.predict.forward_batches` (``gradients=True`` for the gradient methods), so
+results do not depend on ``batch_size`` (tested).
 
 DeepLIFT/SHAP are not implemented: integrated gradients give the same kind of "observed base"
 map with an exact completeness check (``sum(attribution) = f(x) - f(baseline)`` as the number of
@@ -16,39 +18,11 @@ Shapes: attributions are float32 ``[N, 4, L]`` on the CPU.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Iterator
-
 import numpy as np
 
 from motifnet.errors import MotifnetError
 
 METHODS = ("ism", "saliency", "grad_x_input", "integrated_gradients")
-
-
-@contextlib.contextmanager
-def _eval_mode(model) -> Iterator[None]:
-    """Eval mode (dropout off, batch-norm statistics fixed) for the block; cuDNN off on CUDA
-    so recurrent layers can be differentiated in eval mode."""
-    import torch
-
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.backends.cudnn.flags(enabled=False):
-            yield
-    finally:
-        model.train(was_training)
-
-
-def _device(model, device=None):
-    import torch
-
-    if device is not None:
-        return torch.device(device)
-    for parameter in model.parameters():
-        return parameter.device
-    return torch.device("cpu")
 
 
 def _targets(target, n: int) -> np.ndarray:
@@ -80,19 +54,20 @@ def _select(logits, target):
     return logits.gather(1, target.view(-1, 1)).squeeze(1)
 
 
+def _select_outputs(model, x, target):
+    """``func`` for :func:`~motifnet.predict.forward_batches`: the explained logit ``[B]`` (float32)."""
+    return _select(model(x), target).float()
+
+
 def predict_outputs(model, x, target=None, batch_size: int = 256, device=None):
     """The explained logit of each sequence ``[N]`` (float32, CPU)."""
     import torch
 
+    from motifnet.predict import forward_batches
+
     x = _as_one_hot(x)
-    device = _device(model, device)
     targets = torch.from_numpy(_targets(target, len(x)))
-    out = []
-    with _eval_mode(model), torch.no_grad():
-        for begin in range(0, len(x), batch_size):
-            chunk = x[begin : begin + batch_size].to(device)
-            out.append(_select(model(chunk), targets[begin : begin + batch_size].to(device)).float().cpu())
-    return torch.cat(out) if out else torch.zeros(0)
+    return forward_batches(model, x, _select_outputs, (targets,), batch_size=batch_size, device=device)
 
 
 def ism(model, x, target=None, batch_size: int = 1024, device=None, quiet: bool = True):
@@ -111,29 +86,31 @@ def ism(model, x, target=None, batch_size: int = 1024, device=None, quiet: bool 
         float32 ``[N, 4, L]``.
     """
     import torch
-    from tqdm.auto import tqdm
+
+    from motifnet.devices import input_device
+    from motifnet.predict import forward_batches
 
     x = _as_one_hot(x)
     n, _, length = x.shape
-    device = _device(model, device)
     targets = torch.from_numpy(_targets(target, n))
     reference = predict_outputs(model, x, targets.numpy(), batch_size, device)
     # All (sequence, base, position) edits that change the sequence, in sequence order.
-    rows, bases, positions = torch.nonzero(x == 0, as_tuple=True)
+    edits = torch.stack(torch.nonzero(x == 0, as_tuple=True), dim=1)  # [M, 3]
+    x_device = x.to(input_device(model, device))
+
+    def mutant_outputs(net, edit, target):
+        row, base, position = edit.unbind(1)
+        mutants = x_device[row]
+        index = torch.arange(len(row), device=mutants.device)
+        mutants[index, :, position] = 0.0
+        mutants[index, base, position] = 1.0
+        return _select(net(mutants), target).float()
+
+    values = forward_batches(model, edits, mutant_outputs, (targets[edits[:, 0]],), batch_size=batch_size,
+                             device=device, quiet=quiet, desc="ISM")
     effects = torch.zeros(n, 4, length, dtype=torch.float32)
-    x_device = x.to(device)
-    with _eval_mode(model), torch.no_grad():
-        for begin in tqdm(range(0, len(rows), batch_size), desc="ISM", disable=quiet):
-            r = rows[begin : begin + batch_size].to(device)
-            b = bases[begin : begin + batch_size].to(device)
-            p = positions[begin : begin + batch_size].to(device)
-            mutants = x_device[r]
-            index = torch.arange(len(r), device=device)
-            mutants[index, :, p] = 0.0
-            mutants[index, b, p] = 1.0
-            values = _select(model(mutants), targets.to(device)[r]).float().cpu()
-            effects[rows[begin : begin + batch_size], bases[begin : begin + batch_size],
-                    positions[begin : begin + batch_size]] = values - reference[r.cpu()]
+    if len(edits):
+        effects[edits[:, 0], edits[:, 1], edits[:, 2]] = values - reference[edits[:, 0]]
     return effects
 
 
@@ -146,21 +123,26 @@ def ism_importance(effects, x):
     return -(effects * (1.0 - x)).sum(dim=1, keepdim=True) / alternatives * x
 
 
+def _input_gradient(model, x, target):
+    """``func`` for :func:`~motifnet.predict.forward_batches` with gradients: ``d f_target / d x``."""
+    import torch
+
+    x = x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(_select(model(x), target).sum(), x)
+    return grad.float()
+
+
 def gradients(model, x, target=None, batch_size: int = 256, device=None):
     """``d f_target / d x`` ``[N, 4, L]`` at the input (float32, CPU)."""
     import torch
 
+    from motifnet.predict import forward_batches
+
     x = _as_one_hot(x)
-    device = _device(model, device)
     targets = torch.from_numpy(_targets(target, len(x)))
-    out = []
-    with _eval_mode(model):
-        for begin in range(0, len(x), batch_size):
-            chunk = x[begin : begin + batch_size].to(device).requires_grad_(True)
-            value = _select(model(chunk), targets[begin : begin + batch_size].to(device)).sum()
-            (grad,) = torch.autograd.grad(value, chunk)
-            out.append(grad.float().cpu())
-    return torch.cat(out) if out else torch.zeros_like(x)
+    if len(x) == 0:
+        return torch.zeros_like(x)
+    return forward_batches(model, x, _input_gradient, (targets,), batch_size=batch_size, device=device, gradients=True)
 
 
 def saliency(model, x, target=None, center: bool = True, batch_size: int = 256, device=None):

@@ -14,12 +14,13 @@ window ``j`` of the output always starts at input position ``j * stride - left_p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from motifnet.errors import MotifnetError
 from motifnet.motifs import information_content
+from motifnet.strands import model_strands  # noqa: F401  (re-exported: the strands a model's filters see)
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -171,19 +172,10 @@ class FilterScanner:
         return np.arange(n_positions) * self.stride - self.left
 
 
-def _one_hot_batches(data, batch_size: int, device=None) -> Iterator:
-    """One-hot ``[B, 4, L]`` batches from SeqData, a token array ``[N, L]`` or a one-hot tensor."""
-    import torch
-
-    from motifnet.sequence import one_hot
-
-    if isinstance(data, torch.Tensor) and data.ndim == 3:
-        for begin in range(0, len(data), batch_size):
-            yield data[begin : begin + batch_size].to(device or data.device, torch.float32)
-        return
-    tokens = getattr(data, "tokens", data)
-    for begin in range(0, len(tokens), batch_size):
-        yield one_hot(np.ascontiguousarray(tokens[begin : begin + batch_size]), device=device)
+def _rows(data):
+    """The rows to batch: ``data.tokens`` of a SeqData, else ``data`` (tokens ``[N, L]`` or one-hot
+    ``[N, 4, L]``), for :func:`motifnet.predict.forward_batches`."""
+    return getattr(data, "tokens", data)
 
 
 def activation_motifs(
@@ -222,8 +214,8 @@ def activation_motifs(
     """
     import torch
     from torch import nn
-    from tqdm.auto import tqdm
 
+    from motifnet.predict import forward_batches
     from motifnet.sequence import reverse_complement_one_hot
 
     if strands not in ("forward", "both"):
@@ -234,41 +226,37 @@ def activation_motifs(
 
     if not 0 < threshold <= 1:
         raise MotifnetError(f"activation threshold must be in (0, 1], got {threshold}")
-    if len(getattr(data, "tokens", data)) == 0:
+    if len(_rows(data)) == 0:
         raise MotifnetError("no sequences to compute filter activations on")
     conv = model_or_conv if isinstance(model_or_conv, nn.Conv1d) else first_conv(model_or_conv)
     scanner = FilterScanner(conv, pad_value=pad_value, device=device)
-    n = len(getattr(data, "tokens", data))
-    with torch.no_grad():
-        maxima = torch.full((scanner.n_filters,), -torch.inf, device=scanner.device)
-        for x in tqdm(_one_hot_batches(data, batch_size, scanner.device), total=-(-n // batch_size),
-                      desc="filter maxima", disable=quiet):
-            for view in views(x):
-                maxima = torch.maximum(maxima, scanner.activations(view).amax(dim=(0, 2)))
-        cutoff = torch.where(maxima > 0, threshold * maxima, torch.full_like(maxima, torch.inf))
+    options = dict(batch_size=batch_size, device=scanner.device, quiet=quiet)
+
+    def batch_maxima(_conv, x):  # [1, F]
+        return torch.stack([scanner.activations(view).amax(dim=(0, 2)) for view in views(x)]).amax(dim=0)[None]
+
+    maxima = forward_batches(conv, _rows(data), batch_maxima, desc="filter maxima", **options).amax(dim=0)
+    maxima = maxima.to(scanner.device)
+    cutoff = torch.where(maxima > 0, threshold * maxima, torch.full_like(maxima, torch.inf))
+
+    def batch_counts(_conv, x):  # ([1, F, 4, k] float64, [1, F] int64)
         counts = torch.zeros(scanner.n_filters, 4, scanner.length, dtype=torch.float64, device=scanner.device)
         n_sites = torch.zeros(scanner.n_filters, dtype=torch.int64, device=scanner.device)
-        for x in tqdm(_one_hot_batches(data, batch_size, scanner.device), total=-(-n // batch_size),
-                      desc="filter windows", disable=quiet):
-            for view in views(x):
-                above = scanner.activations(view) >= cutoff.view(1, -1, 1)  # [B, F, L']
-                windows = scanner.windows(view)  # [B, L', 4, k]
-                counts += torch.einsum("bfj,bjck->fck", above.to(windows.dtype), windows).double()
-                n_sites += above.sum(dim=(0, 2))
+        for view in views(x):
+            above = scanner.activations(view) >= cutoff.view(1, -1, 1)  # [B, F, L']
+            windows = scanner.windows(view)  # [B, L', 4, k]
+            counts += torch.einsum("bfj,bjck->fck", above.to(windows.dtype), windows).double()
+            n_sites += above.sum(dim=(0, 2))
+        return counts[None], n_sites[None]
+
+    counts, n_sites = forward_batches(conv, _rows(data), batch_counts, desc="filter windows", **options)
+    counts, n_sites = counts.sum(dim=0), n_sites.sum(dim=0)
     return FilterMotifs(
         counts=counts.cpu().numpy(),
         n_sites=n_sites.cpu().numpy(),
         max_activation=maxima.cpu().double().numpy(),
         method="activation",
     )
-
-
-def model_strands(model) -> str:
-    """'both' for a model that reads both DNA strands (an attribute ``strands == "both"``, as
-    DeepBind's, or a ``ReverseComplement`` wrapper), else 'forward'."""
-    if getattr(model, "strands", None) == "both" or type(model).__name__ == "ReverseComplement":
-        return "both"
-    return "forward"
 
 
 def weight_motifs(model_or_conv, scale: float = 1.0, n_sites: int = 100) -> FilterMotifs:
@@ -338,26 +326,23 @@ def filter_importance(model, data, target=None, batch_size: int = 256, device=No
     """
     import torch
 
-    from motifnet.interpret.attribution import _device, _eval_mode, _select, _targets
+    from motifnet.interpret.attribution import _select, _targets
+    from motifnet.predict import forward_batches
 
     conv = first_conv(model)
-    device = _device(model, device)
-    n = len(getattr(data, "tokens", data))
-    targets = torch.from_numpy(_targets(target, n))
+    targets = torch.from_numpy(_targets(target, len(_rows(data))))
     captured = []
+
+    def contribution(net, x, chosen):  # [1, F] float64
+        captured.clear()
+        grads = torch.autograd.grad(_select(net(x), chosen).sum(), captured)
+        # a model may apply the conv twice (strands): every application counts
+        return torch.stack([(output * grad).sum(dim=(0, 2)).double() for output, grad in zip(captured, grads)]).sum(0)[None]
+
     handle = conv.register_forward_hook(lambda module, inputs, output: captured.append(output))
-    total = torch.zeros(conv.out_channels, dtype=torch.float64)
     try:
-        with _eval_mode(model):
-            begin = 0
-            for x in _one_hot_batches(data, batch_size, device):
-                captured.clear()
-                chosen = targets[begin : begin + len(x)].to(device)
-                value = _select(model(x), chosen).sum()
-                grads = torch.autograd.grad(value, captured)
-                for output, grad in zip(captured, grads):  # a model may apply the conv twice (strands)
-                    total += (output * grad).sum(dim=(0, 2)).detach().double().cpu()
-                begin += len(x)
+        per_batch = forward_batches(model, _rows(data), contribution, (targets,), batch_size=batch_size, device=device,
+                                    gradients=True)
     finally:
         handle.remove()
-    return total.numpy()
+    return per_batch.sum(dim=0).numpy() if len(per_batch) else np.zeros(conv.out_channels)

@@ -155,19 +155,20 @@ def activation_scores(model_or_conv, x, filters=None, centres=None, batch_size: 
 
     from motifnet.interpret.attribution import _as_one_hot
     from motifnet.interpret.filters import FilterScanner, first_conv
+    from motifnet.predict import forward_batches
 
     x = _as_one_hot(x)
     conv = model_or_conv if isinstance(model_or_conv, nn.Conv1d) else first_conv(model_or_conv)
     scanner = FilterScanner(conv, device=device)
     chosen = None if filters is None else torch.as_tensor(np.asarray(filters, dtype=np.int64))
-    with torch.no_grad():
-        parts = []
-        for begin in range(0, len(x), batch_size):
-            act = scanner.activations(x[begin : begin + batch_size]).cpu()
-            parts.append(act if chosen is None else act[:, chosen])
-        act = torch.cat(parts)  # [N, F', L']
-        scale = act.amax(dim=(0, 2), keepdim=True).clamp(min=1e-12)
-        relative = (act / scale).numpy()
+
+    def chosen_activations(_conv, batch):  # [B, F', L']
+        act = scanner.activations(batch)
+        return act if chosen is None else act[:, chosen.to(act.device)]
+
+    act = forward_batches(conv, x, chosen_activations, batch_size=batch_size, device=scanner.device)  # [N, F', L']
+    scale = act.amax(dim=(0, 2), keepdim=True).clamp(min=1e-12)
+    relative = (act / scale).numpy()
     length = x.shape[-1]
     span = scanner.dilation * (scanner.length - 1) + 1
     n_chosen = relative.shape[1]

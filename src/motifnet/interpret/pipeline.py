@@ -128,7 +128,7 @@ def interpret(model, data, out: str | Path, options: Options | None = None, quie
         MotifnetError: bad options, an unknown database, or data the model cannot read.
     """
     from motifnet.interpret.tomtom import load_database
-    from motifnet.runs import write_json
+    from motifnet.jsonio import write_json
 
     opts = options or Options()
     out = Path(out)
@@ -220,7 +220,7 @@ def _attributions(model, data, rows: np.ndarray, opts: Options, out: Path, quiet
     from motifnet.interpret.localization import localize
     from motifnet.interpret.logos import attribution_figure, save_figure
     from motifnet.io.files import atomic_write
-    from motifnet.training import predict
+    from motifnet.predict import predict
 
     rng = np.random.default_rng(opts.seed + 1)
     by_target = filter_info.pop("_filters_by_target", {})

@@ -8,7 +8,9 @@ never lands on the wrong side of a half: tested against Python's formatting).
 
 - :func:`print_keys`: per value, the integer pair that decides its printed text (equal keys,
   equal text), so that equal neighbours can be merged without printing them;
-- :func:`bedgraph_text`: the lines ``record<TAB>begin<TAB>end<TAB>value``.
+- :func:`bedgraph_text`: the lines ``record<TAB>begin<TAB>end<TAB>value``;
+- :func:`bedgraph_lines`: a genome scan's chunk of window scores as bedGraph lines, each score on
+  the bases around its window's centre (:func:`score_offset`, shared with the bigWig writer).
 """
 
 from __future__ import annotations
@@ -42,6 +44,31 @@ def bedgraph_text(record: str, begins: np.ndarray, ends: np.ndarray, values: np.
     buffer = _write(np.frombuffer(name, dtype=np.uint8), np.ascontiguousarray(begins, dtype=np.int64),
                     np.ascontiguousarray(ends, dtype=np.int64), keys)
     return buffer.tobytes().decode()
+
+
+def score_offset(window: int, stride: int) -> int:
+    """Where a window's score goes: bases ``[s + offset, s + offset + stride)`` of the window
+    starting at ``s``, the ``stride`` bases around its centre (with stride 1, the centre base)."""
+    return max(0, (window - stride) // 2)
+
+
+def bedgraph_lines(record: str, starts: np.ndarray, values: np.ndarray, window: int, stride: int) -> str:
+    """bedGraph text for one chunk: each window's value on the ``stride`` bases around its centre
+    (``[s + (L - S) // 2, ... + S)``; with stride 1, the centre base), equal neighbours merged.
+
+    Intervals of consecutive windows tile the record without overlap. Values are printed as
+    float32 with 4 significant digits (``"%.4g"``).
+    """
+    if len(starts) == 0:
+        return ""
+    begin = starts + score_offset(window, stride)
+    values = np.asarray(values, dtype=np.float32)
+    keys = print_keys(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+    first = np.flatnonzero(keep)
+    last = np.append(first[1:], len(values)) - 1
+    return bedgraph_text(record, begin[first], begin[last] + stride, values[first], keys[first])
 
 
 @numba.njit(cache=True)

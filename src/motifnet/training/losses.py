@@ -1,10 +1,11 @@
-"""Losses and output activations chosen by the task."""
+"""Losses chosen by the task (the output activations: :func:`motifnet.predict.activate`)."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 from motifnet.errors import MotifnetError
+from motifnet.predict import activate  # noqa: F401  (re-exported)
 
 REGRESSION_LOSSES = ("mse", "poisson")
 
@@ -42,15 +43,3 @@ def make_loss(task: str, n_targets: int, class_weights: Sequence[float] | None =
             return nn.PoissonNLLLoss(log_input=True)
         raise MotifnetError(f"unknown regression loss {regression_loss!r}; expected one of {REGRESSION_LOSSES}")
     raise MotifnetError(f"unknown task {task!r}")
-
-
-def activate(task: str, logits, regression_loss: str = "mse"):
-    """Logits ``[B, T]`` -> predictions: sigmoid (binary, multilabel), softmax over classes
-    (multiclass), identity (regression with MSE) or exp (Poisson rates)."""
-    import torch
-
-    if task in ("binary", "multilabel"):
-        return torch.sigmoid(logits)
-    if task == "multiclass":
-        return torch.softmax(logits, dim=-1)
-    return torch.exp(logits) if regression_loss == "poisson" else logits

@@ -29,9 +29,10 @@ def score_data(args: argparse.Namespace, labelled: bool):
     """
     from motifnet.errors import MotifnetError
     from motifnet.io import read_data
-    from motifnet.runs import check_compatible, default_strands, load_run
-    from motifnet.training.devices import set_cpu_threads
-    from motifnet.training.predict import predict
+    from motifnet.devices import set_cpu_threads
+    from motifnet.predict import predict
+    from motifnet.runs import check_compatible, load_run
+    from motifnet.strands import run_strands
 
     set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
@@ -40,7 +41,7 @@ def score_data(args: argparse.Namespace, labelled: bool):
         check_compatible(trained, data, args.data)
     elif data.alphabet != trained.alphabet:
         raise MotifnetError(f"the run was trained on {trained.alphabet}, the data are {data.alphabet}", path=args.data)
-    strands = default_strands(trained.config) if args.strands == "auto" else args.strands
+    strands = run_strands(trained.config) if args.strands == "auto" else args.strands
     scores = predict(trained.model, data.tokens, batch_size=args.batch_size, strands=strands, task=trained.task,
                      regression_loss=trained.config.get("training", {}).get("regression_loss", "mse"), quiet=args.quiet)
     return trained, data, scores, strands

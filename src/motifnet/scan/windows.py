@@ -9,14 +9,16 @@ Two ways give the same logits to float tolerance (tested):
 
 - the *window path* (any model): windows are cut out, one-hot encoded on ``device`` and run
   through the model in batches of ``batch_size``;
-- the *fast path* (:mod:`motifnet.scan_fast`; DeepBind-like conv + global pooling models, CPU):
+- the *fast path* (:mod:`motifnet.scan.fast`; DeepBind-like conv + global pooling models, CPU):
   one convolution pass per chunk, each window pooled from it with its edge positions computed
-  from its own bases, then the model's dense head (:mod:`motifnet.scan_head`: on all cores when
+  from its own bases, then the model's dense head (:mod:`motifnet.scan.head`: on all cores when
   it is a Linear/ReLU stack). ``method="auto"`` takes it when it applies.
 
-Strands. DNA is scanned on both strands by default (``strands="both"``): the logits of a window
-and of its reverse complement are combined by their maximum (DeepBind's rule), and the strand
-that gave it is reported (+1 / -1). ``"forward"`` / ``"reverse"`` score one strand. A model that
+Strands (:mod:`motifnet.strands`). DNA is scanned on both strands by default (``strands="both"``):
+a window and its reverse complement are scored and combined by ``combine``: ``"max"`` (the default,
+DeepBind's rule) takes the larger logit and reports the strand that gave it (+1 / -1); ``"mean"``
+averages the two strands' probabilities (for ``task``), as ``motifnet predict`` does.
+``"forward"`` / ``"reverse"`` score one strand. A model that
 combines the strands itself (DeepBind ``strands="both"``, the ``ReverseComplement`` wrapper) is
 always scored as it is (its own rule; the strand is reported as 0 on the window path). A model
 trained on RNA reads one strand (a transcript): ``strands`` defaults to ``"forward"`` and
@@ -36,8 +38,8 @@ import numpy as np
 
 from motifnet.errors import MotifnetError
 from motifnet.sequence import encode, reverse_complement_tokens
+from motifnet.strands import STRANDS, check_combine, check_strands, combine_strands, default_strands, reads_both_strands
 
-STRANDS = ("forward", "reverse", "both")
 METHODS = ("auto", "fast", "window")
 DEFAULT_CHUNK_SIZE = 1 << 18
 """Bases per chunk (262,144: about 10 MB of working memory per chunk, both strands, for one
@@ -82,44 +84,35 @@ class ScanSummary:
 class _StrandSetup:
     core: object  # the model whose conv_features / pool_head the fast path uses
     compute: tuple[int, ...]  # strands to score: (+1,), (-1,) or (+1, -1)
-    combine: str  # 'max' or 'mean' when two strands are scored
+    combine: str  # 'max' or 'mean' (see motifnet.strands; a ReverseComplement model's: of its logits)
     internal: bool  # the model combines the strands itself
+    task: str = "binary"
+    regression_loss: str = "mse"
 
 
-def default_strands(alphabet: str) -> str:
-    """``"both"`` for DNA, ``"forward"`` for RNA."""
-    return "forward" if alphabet.upper() == "RNA" else "both"
-
-
-def _strand_setup(model, strands: str, alphabet: str) -> _StrandSetup:
+def _strand_setup(model, strands: str, alphabet: str, combine: str = "max", task: str = "binary",
+                  regression_loss: str = "mse") -> _StrandSetup:
     from motifnet.models import ReverseComplement
 
-    if strands not in STRANDS:
-        raise MotifnetError(f"strands must be one of {list(STRANDS)}, got {strands!r}")
-    if alphabet.upper() == "RNA" and strands == "both":
-        raise MotifnetError(
-            "the model was trained on RNA, which has one strand: scanning the reverse complement "
-            "as well is not meaningful; use strands 'forward' (the sequence as a transcript) or "
-            "'reverse' (transcripts of the minus strand)"
-        )
+    check_strands(strands, STRANDS, alphabet)
+    check_combine(combine)
     if isinstance(model, ReverseComplement):
         return _StrandSetup(model.model, (1, -1), model.mode, True)
-    if getattr(model, "strands", None) == "both":
+    if reads_both_strands(model):
         return _StrandSetup(model, (1, -1), "max", True)
     compute = {"forward": (1,), "reverse": (-1,), "both": (1, -1)}[strands]
-    return _StrandSetup(model, compute, "max", False)
+    return _StrandSetup(model, compute, combine, False, task, regression_loss)
 
 
-def _combine(per_strand: list[np.ndarray], compute: tuple[int, ...], combine: str) -> tuple[np.ndarray, np.ndarray]:
+def _combine(per_strand: list[np.ndarray], setup: _StrandSetup) -> tuple[np.ndarray, np.ndarray]:
     """Combine logits ``[n, T]`` of one or two strands -> (logits, strand int8)."""
     if len(per_strand) == 1:
         logits = np.ascontiguousarray(per_strand[0])
-        return logits, np.full(logits.shape, compute[0], dtype=np.int8)
+        return logits, np.full(logits.shape, setup.compute[0], dtype=np.int8)
     forward, reverse = per_strand
-    if combine == "mean":
+    if setup.internal and setup.combine == "mean":  # a ReverseComplement model's own rule
         return (forward + reverse) / 2, np.zeros(forward.shape, dtype=np.int8)
-    strand = np.where(forward >= reverse, 1, -1).astype(np.int8)
-    return np.maximum(forward, reverse), strand
+    return combine_strands(forward, reverse, setup.combine, setup.task, setup.regression_loss)
 
 
 def check_window(model, window: int, device=None) -> int:
@@ -131,11 +124,12 @@ def check_window(model, window: int, device=None) -> int:
     """
     import torch
 
+    from motifnet.predict import forward_batches
+
     if window < 1:
         raise MotifnetError(f"window must be a positive length, got {window}")
     try:
-        with torch.no_grad():
-            out = model(torch.zeros(1, 4, window, device=device))
+        out = forward_batches(model, torch.zeros(1, 4, window), device=device)
     except RuntimeError as error:
         raise MotifnetError(
             f"the model cannot score windows of {window} bp (it was built for another input length?): "
@@ -151,46 +145,36 @@ def check_window(model, window: int, device=None) -> int:
 
 
 def score_windows(
-    model, tokens: np.ndarray, strands: str = "both", alphabet: str = "DNA", batch_size: int = 256, device=None
+    model, tokens: np.ndarray, strands: str = "both", alphabet: str = "DNA", batch_size: int = 256, device=None,
+    combine: str = "max", task: str = "binary", regression_loss: str = "mse",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Window path: score windows given as tokens ``[n, L]`` one by one (in batches).
+    """Window path: score windows given as tokens ``[n, L]`` one by one (in batches), with
+    :func:`motifnet.predict.forward_batches`.
 
     Args:
-        model: a model in eval mode, on ``device``.
+        model: an ``nn.Module`` returning logits (run in eval mode).
         tokens: uint8 ``[n, L]``.
         strands: 'forward', 'reverse' or 'both' (see the module doc).
-        batch_size: windows per forward pass.
+        batch_size: windows per forward pass; results do not depend on it.
         device: where the one-hot batches go (default: the model's device).
+        combine: how 'both' combines the strands: 'max' of the logits (default) or 'mean' of the
+            probabilities by ``task`` and ``regression_loss`` (:mod:`motifnet.strands`).
 
     Returns:
         ``(logits float32 [n, T], strand int8 [n, T])``.
     """
-    import torch
+    from motifnet.predict import forward_batches
 
-    from motifnet.sequence import one_hot
-
-    setup = _strand_setup(model, strands, alphabet)
-    device = device if device is not None else _model_device(model)
+    setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
     compute = (0,) if setup.internal else setup.compute
     per_strand = []
     for sign in compute:
         rows = reverse_complement_tokens(tokens) if sign == -1 else tokens
-        parts = []
-        with torch.no_grad():
-            for i in range(0, len(rows), batch_size):
-                x = one_hot(np.ascontiguousarray(rows[i : i + batch_size]), device=device)
-                parts.append(model(x).float().cpu().numpy())
-        per_strand.append(np.concatenate(parts) if parts else np.zeros((0, 0), np.float32))
+        logits = forward_batches(model, rows, lambda m, x: m(x).float(), batch_size=batch_size, device=device)
+        per_strand.append(logits.numpy() if len(rows) else np.zeros((0, 0), np.float32))
     if setup.internal:
         return per_strand[0], np.zeros(per_strand[0].shape, dtype=np.int8)
-    return _combine(per_strand, setup.compute, setup.combine)
-
-
-def _model_device(model):
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        return None
+    return _combine(per_strand, setup)
 
 
 def window_count(length: int, window: int, stride: int) -> int:
@@ -204,13 +188,13 @@ def fast_path_available(model, window: int, device=None) -> bool:
 
 
 def _fast_plan(setup: _StrandSetup, window: int, device):
-    """The fast path's :class:`~motifnet.scan_fast.ConvPoolPlan`, or None (another device, another model)."""
-    from motifnet.scan_fast import conv_pool_plan
+    """The fast path's :class:`~motifnet.scan.fast.ConvPoolPlan`, or None (another device, another model)."""
+    from motifnet.devices import model_device
+    from motifnet.scan.fast import conv_pool_plan
 
     if device is not None and str(device) != "cpu":
         return None
-    dev = _model_device(setup.core)
-    if dev is not None and dev.type != "cpu":
+    if model_device(setup.core).type != "cpu":
         return None
     return conv_pool_plan(setup.core, window)
 
@@ -226,6 +210,9 @@ def scan_tokens(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     batch_size: int = 256,
     device=None,
+    combine: str = "max",
+    task: str = "binary",
+    regression_loss: str = "mse",
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Score every window of one long token sequence, chunk by chunk.
 
@@ -234,6 +221,7 @@ def scan_tokens(
         tokens: uint8 ``[length]``.
         window: window length L; stride: step S between window starts.
         strands, alphabet: see the module doc.
+        combine, task, regression_loss: how 'both' combines the strands (see :func:`score_windows`).
         method: 'auto' (fast path when it applies), 'fast' (raise if it does not), 'window'.
         chunk_size: bases per chunk (memory bound); results do not depend on it.
         batch_size: windows per forward pass of the window path (the fast path scores whole chunks).
@@ -244,13 +232,13 @@ def scan_tokens(
     Raises:
         MotifnetError: a bad method, stride or strands, or 'fast' where the fast path does not apply.
     """
-    from motifnet.scan_fast import window_logits
+    from motifnet.scan.fast import window_logits
 
     if method not in METHODS:
         raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
     if stride < 1:
         raise MotifnetError(f"stride must be >= 1, got {stride}")
-    setup = _strand_setup(model, strands, alphabet)
+    setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
     plan = None
     if method != "window":
         plan = _fast_plan(setup, window, device)
@@ -267,7 +255,8 @@ def scan_tokens(
         starts = begin + np.arange(n, dtype=np.int64) * stride
         if plan is None:
             views = np.lib.stride_tricks.sliding_window_view(piece, window)[::stride]
-            logits, strand = score_windows(model, views, strands, alphabet, batch_size, device)
+            logits, strand = score_windows(model, views, strands, alphabet, batch_size, device, combine, task,
+                                           regression_loss)
             yield starts, logits, strand
             continue
         per_strand = []
@@ -275,7 +264,7 @@ def scan_tokens(
             rows = piece if sign == 1 else reverse_complement_tokens(piece)
             logits = window_logits(plan, rows, window, stride, n)
             per_strand.append(logits if sign == 1 else logits[::-1])  # reverse-strand windows run backwards
-        logits, strand = _combine(per_strand, setup.compute, setup.combine)
+        logits, strand = _combine(per_strand, setup)
         if setup.internal and setup.combine != "max":
             strand[:] = 0
         yield starts, logits, strand
@@ -294,13 +283,18 @@ def scan_records(
     device=None,
     quiet: bool = False,
     summary: ScanSummary | None = None,
+    combine: str = "max",
+    task: str = "binary",
+    regression_loss: str = "mse",
 ) -> Iterator[ScanChunk]:
     """Scan each record ``(id, sequence or tokens)``; yield :class:`ScanChunk` s in order.
 
     Sequences are encoded with :func:`motifnet.sequence.encode`: lowercase (soft-masked) bases
     count as bases, IUPAC ambiguity codes become N (an all-zero one-hot column). A record shorter
     than the window is skipped and listed in ``summary.skipped`` (pass a :class:`ScanSummary`
-    to receive counts). Progress is a tqdm bar in bases (``quiet`` silences it).
+    to receive counts). Progress is a tqdm bar in bases (``quiet`` silences it). ``strands``
+    defaults to both for DNA, forward for RNA (:func:`motifnet.strands.default_strands` of a genome);
+    ``combine``, ``task``, ``regression_loss``: see :func:`score_windows`.
 
     Raises:
         MotifnetError: no records at all, every record shorter than the window, an invalid
@@ -308,9 +302,9 @@ def scan_records(
     """
     from tqdm import tqdm
 
-    strands = strands or default_strands(alphabet)
+    strands = strands or default_strands(alphabet, genome=True)
     summary = summary if summary is not None else ScanSummary()
-    setup = _strand_setup(model, strands, alphabet)
+    setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
     fast = method != "window" and _fast_plan(setup, window, device) is not None
     summary.method = "fast" if fast else "window"
     seen = 0
@@ -325,7 +319,8 @@ def scan_records(
             summary.records += 1
             bar.set_description(f"scan {record}")
             for starts, logits, strand in scan_tokens(
-                model, tokens, window, stride, strands, alphabet, method, chunk_size, batch_size, device
+                model, tokens, window, stride, strands, alphabet, method, chunk_size, batch_size, device, combine, task,
+                regression_loss,
             ):
                 summary.windows += len(starts)
                 bar.update(len(starts) * stride)
@@ -338,123 +333,6 @@ def scan_records(
     if summary.records == 0:
         lengths = ", ".join(f"{name} ({length} bp)" for name, length in summary.skipped[:3])
         raise MotifnetError(f"every record is shorter than the {window} bp window: {lengths}")
-
-
-def probabilities(logits: np.ndarray, task: str, regression_loss: str = "mse") -> np.ndarray:
-    """Model outputs as scores, float32 ``[n, T]``: sigmoid (binary, multilabel), softmax
-    (multiclass), identity or exp (regression with MSE / Poisson), via
-    :func:`motifnet.training.losses.activate`."""
-    import torch
-
-    from motifnet.training.losses import activate
-
-    logits = torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))
-    return activate(task, logits, regression_loss).numpy()
-
-
-# ---------------------------------------------------------------------------------------------
-# Outputs: bedGraph and peaks
-
-
-def score_offset(window: int, stride: int) -> int:
-    """Where a window's score goes: bases ``[s + offset, s + offset + stride)`` of the window
-    starting at ``s``, the ``stride`` bases around its centre (with stride 1, the centre base)."""
-    return max(0, (window - stride) // 2)
-
-
-def bedgraph_lines(record: str, starts: np.ndarray, values: np.ndarray, window: int, stride: int) -> str:
-    """bedGraph text for one chunk: each window's value on the ``stride`` bases around its centre
-    (``[s + (L - S) // 2, ... + S)``; with stride 1, the centre base), equal neighbours merged.
-
-    Intervals of consecutive windows tile the record without overlap. Values are printed as
-    float32 with 4 significant digits (``"%.4g"``), by :mod:`motifnet.io.bedgraph`.
-    """
-    from motifnet.io.bedgraph import bedgraph_text, print_keys
-
-    if len(starts) == 0:
-        return ""
-    begin = starts + score_offset(window, stride)
-    values = np.asarray(values, dtype=np.float32)
-    keys = print_keys(values)
-    keep = np.ones(len(values), dtype=bool)
-    keep[1:] = (keys[1:] != keys[:-1]).any(axis=1)
-    first = np.flatnonzero(keep)
-    last = np.append(first[1:], len(values)) - 1
-    return bedgraph_text(record, begin[first], begin[last] + stride, values[first], keys[first])
-
-
-@dataclass
-class Peak:
-    """A merged run of windows scoring at least the threshold.
-
-    Attributes:
-        record, start, end: 0-based half-open span covering the merged windows.
-        score: the best window's score; best_start: that window's start; strand: +1 / -1 / 0.
-    """
-
-    record: str
-    start: int
-    end: int
-    score: float
-    best_start: int
-    strand: int
-
-    def bed(self, index: int, window: int) -> str:
-        """A narrowPeak-style BED line (BED6+4): name, score 0-1000, strand, signal, -1, -1, summit."""
-        strand = {1: "+", -1: "-"}.get(self.strand, ".")
-        score = int(round(1000 * min(1.0, max(0.0, self.score))))
-        summit = self.best_start + window // 2 - self.start
-        return (
-            f"{self.record}\t{self.start}\t{self.end}\tpeak_{index}\t{score}\t{strand}\t"
-            f"{self.score:.6g}\t-1\t-1\t{summit}\n"
-        )
-
-
-class PeakCaller:
-    """Merge windows whose score is at least ``threshold`` into peaks, streaming over chunks.
-
-    Windows ``[s, s + window)`` above the threshold merge when they overlap or touch; a peak
-    keeps its best window (position, score, strand). Feed chunks in order with :meth:`add`, then
-    call :meth:`finish`.
-    """
-
-    def __init__(self, threshold: float, window: int) -> None:
-        self.threshold = float(threshold)
-        self.window = int(window)
-        self.open: Peak | None = None
-
-    def add(self, record: str, starts: np.ndarray, scores: np.ndarray, strand: np.ndarray) -> list[Peak]:
-        """Add one chunk (``scores`` float ``[n]``, ``strand`` int8 ``[n]``); return the peaks it closed."""
-        closed: list[Peak] = []
-        if self.open is not None and self.open.record != record:
-            closed.append(self.open)
-            self.open = None
-        above = np.flatnonzero(np.asarray(scores) >= self.threshold)
-        if not len(above):
-            return closed
-        s = starts[above]
-        breaks = np.flatnonzero(s[1:] > s[:-1] + self.window) + 1
-        bounds = np.concatenate([[0], breaks, [len(s)]])
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            group = above[a:b]
-            best = group[int(np.argmax(scores[group]))]
-            peak = Peak(record, int(s[a]), int(s[b - 1]) + self.window, float(scores[best]), int(starts[best]),
-                        int(strand[best]))
-            if self.open is not None and peak.start <= self.open.end:
-                if peak.score > self.open.score:
-                    self.open.score, self.open.best_start, self.open.strand = peak.score, peak.best_start, peak.strand
-                self.open.end = peak.end
-                continue
-            if self.open is not None:
-                closed.append(self.open)
-            self.open = peak
-        return closed
-
-    def finish(self) -> list[Peak]:
-        """The last open peak, if any."""
-        closed = [self.open] if self.open is not None else []
-        self.open = None
-        return closed
 
 
 def target_index(target_names: Sequence[str], target: str | int | None) -> int:
@@ -475,16 +353,11 @@ def target_index(target_names: Sequence[str], target: str | int | None) -> int:
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
-    "Peak",
-    "PeakCaller",
+    "METHODS",
     "ScanChunk",
     "ScanSummary",
-    "bedgraph_lines",
-    "score_offset",
     "check_window",
-    "default_strands",
     "fast_path_available",
-    "probabilities",
     "scan_records",
     "scan_tokens",
     "score_windows",

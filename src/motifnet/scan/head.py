@@ -4,9 +4,9 @@ A DeepBind-like head is a stack ``Linear -> ReLU -> ... -> Linear`` (Dropout lay
 identity in eval mode). Scoring millions of windows through it with torch runs on torch's
 threads (often one, in benchmarks and on shared machines) while the pooling kernel runs on all
 cores; :func:`dense_stack` extracts the layers once, and :func:`dense_tile` evaluates them on 16
-windows at a time as the lanes of one SIMD value (:mod:`motifnet.lanes`): a layer is one
+windows at a time as the lanes of one SIMD value (:mod:`motifnet.scan.lanes`): a layer is one
 broadcast multiply-add per weight for 16 windows. The scan's fast path calls it inside its
-pooling kernel (:func:`motifnet.scan_fast.window_logits`); :func:`apply_dense` runs it on given
+pooling kernel (:func:`motifnet.scan.fast.window_logits`); :func:`apply_dense` runs it on given
 features, in parallel. Any other head (batch norm, other activations, a training-mode module)
 gives None: use the module itself.
 """
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from motifnet import lanes as simd
-from motifnet.lanes import LANES
+from motifnet.scan import lanes as simd
+from motifnet.scan.lanes import LANES
 
 COMPILED_SOURCES = {"lanes.py": "f1d4bbb047144c2e"}
 """sha256 of the files compiled into this file's cached kernels: see
-:data:`motifnet.scan_fast.COMPILED_SOURCES`."""
+:data:`motifnet.scan.fast.COMPILED_SOURCES`."""
 
 
 @dataclass(frozen=True)

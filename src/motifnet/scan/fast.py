@@ -22,7 +22,7 @@ first base up (``R``) update ``m`` values per base, held in a ring buffer of row
 maximum of a window is a sliding maximum of the convolution (span doubling: ``log2 L``
 vectorised passes), its mean a sliding Kahan-compensated sum.
 
-Filters run 16 at a time as the lanes of one SIMD value (:mod:`motifnet.lanes`): a step is one
+Filters run 16 at a time as the lanes of one SIMD value (:mod:`motifnet.scan.lanes`): a step is one
 table-row load and one add for 16 filters. Blocks of windows run in parallel.
 
 :func:`conv_pool_plan` recognises such a model (else None: the caller uses the window path).
@@ -39,14 +39,14 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from motifnet import lanes as simd
-from motifnet.lanes import LANES
-from motifnet.scan_head import DenseStack, dense_stack, dense_tile
+from motifnet.scan import lanes as simd
+from motifnet.scan.lanes import LANES
+from motifnet.scan.head import DenseStack, dense_stack, dense_tile
 from motifnet.sequence import N_TOKEN
 
 POOL_MODES = {"max": 0, "mean": 1, "maxavg": 2}
 
-COMPILED_SOURCES = {"lanes.py": "f1d4bbb047144c2e", "scan_head.py": "5dd4d5e419916cb2"}
+COMPILED_SOURCES = {"lanes.py": "f1d4bbb047144c2e", "head.py": "a3e057eecddda4aa"}
 """sha256 (first 16 hex digits) of the other files whose numba code is compiled into this file's
 cached kernels. numba's cache checks only the source of the file that holds a cached function:
 a change to one of these files must change this line, or stale kernels would keep running
@@ -67,7 +67,7 @@ class ConvPoolPlan:
         pad_width: w, padding columns on each side of a window.
         pool: 'max', 'mean' or 'maxavg'.
         head: the module mapping pooled features ``[B, F or 2F]`` to logits ``[B, T]``.
-        dense: the same head as a :class:`motifnet.scan_head.DenseStack` when it is one
+        dense: the same head as a :class:`motifnet.scan.head.DenseStack` when it is one
             (applied block by block by :func:`window_logits`), else None.
     """
 
@@ -89,7 +89,7 @@ def conv_pool_plan(model, window: int) -> ConvPoolPlan | None:
     pool of kind max / mean / maxavg, a ``head`` module, finite convolution weights, and
     ``window >= m``. Otherwise None (the window path then gives what torch gives: NaN for NaN
     weights, which the fast path's maxima would drop). The head becomes a
-    :class:`~motifnet.scan_head.DenseStack` only when its finite parameters and its input width
+    :class:`~motifnet.scan.head.DenseStack` only when its finite parameters and its input width
     fit the pooled features; any other head is applied by torch.
     """
     import torch
@@ -258,7 +258,7 @@ def _window_logits(tokens, left_steps, right_steps, m, width, window, stride, n_
 @numba.njit(cache=True)
 def _head_block(pooled_max, pooled_mean, n_win, n_filters, mode, widths, params, out, j0):
     """``out[j0 + j]`` = the dense head on window j's pooled features (max, then mean), 16 windows
-    per call of :func:`motifnet.scan_head.dense_tile`."""
+    per call of :func:`motifnet.scan.head.dense_tile`."""
     n_lane_blocks = max(pooled_max.shape[0], pooled_mean.shape[0]) // n_win
     n_max = n_filters if mode != 1 else 0
     current = np.zeros((widths.max(), LANES), dtype=np.float32)

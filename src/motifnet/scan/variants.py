@@ -5,7 +5,7 @@ on the REF allele and the alternative window the ``L`` bases centred on the ALT 
 alternative haplotype (REF replaced by ALT: SNVs, MNVs and small indels up to ``L // 2`` bases).
 Near a chromosome end the window is shifted inwards (``window_start`` says where it is; for an
 SNV both windows then still cover the same bases). Both windows are scored with
-:func:`motifnet.scan.score_windows` (both strands for DNA by default, as in a scan).
+:func:`motifnet.scan.windows.score_windows` (both strands for DNA by default, as in a scan).
 
 Problems are reported per record in the ``status`` column, never raised:
 
@@ -95,7 +95,8 @@ def score_variants(
         genome: ``(id, sequence)`` records, e.g. :func:`motifnet.io.fasta.iter_fasta`.
         records: VCF records (any order; results follow it, one row per ALT allele).
         window: window length L (the model's input length).
-        strands: see :mod:`motifnet.scan` (default: both for DNA, forward for RNA).
+        strands: see :mod:`motifnet.strands` (default: both for DNA, forward for RNA; 'both'
+            takes the larger logit of the two strands, as a scan does).
 
     Returns:
         One :class:`VariantScore` per (record, ALT), in input order.
@@ -104,9 +105,10 @@ def score_variants(
         MotifnetError: no record lies on a chromosome of the genome (wrong genome or naming,
             e.g. 'chr1' vs '1'), or errors of the model or genome reader.
     """
-    from motifnet.scan import default_strands, score_windows
+    from motifnet.scan.windows import score_windows
+    from motifnet.strands import default_strands
 
-    strands = strands or default_strands(alphabet)
+    strands = strands or default_strands(alphabet, genome=True)
     results = [VariantScore(rec, alt, "chrom_not_in_genome", "chromosome not in the genome FASTA")
                for rec in records for alt in rec.alts]
     by_chrom: dict[str, list[int]] = {}
@@ -150,9 +152,9 @@ def write_variants_tsv(
 ) -> Path:
     """Write one row per allele, atomically: chrom, pos, id, ref, alt, status, detail,
     window_start, then ``ref_<target>``, ``alt_<target>``, ``delta_<target>`` (alt - ref) per
-    target, as probabilities (:func:`motifnet.scan.probabilities` by ``task``).
+    target, as probabilities (:func:`motifnet.predict.probabilities` by ``task``).
     Scores are empty when the status is not 'ok'."""
-    from motifnet.scan import probabilities
+    from motifnet.predict import probabilities
 
     columns = ["chrom", "pos", "id", "ref", "alt", "status", "detail", "window_start"]
     for name in target_names:
