@@ -319,3 +319,32 @@ def test_true_motifs_are_matched_by_their_matrix_not_every_matrix_of_the_factor(
     assert jaspar.ids[result.best()[0]] == "MA1930.2"
     assert tomtom.recovery(result, ["MA0139.2 CTCF"]).motif_recovery_fraction == 0.0
     assert tomtom.recovery(result, ["CTCF"]).motif_recovery_fraction == 1.0
+
+
+def test_activation_threshold_is_on_the_layer_output_after_batch_norm():
+    from motifnet.models import build
+
+    torch.manual_seed(0)
+    model = build("cnn", 1, 40, conv_layers=[{"filters": 3, "kernel_size": 5, "batch_norm": True, "pool_size": 4}],
+                  dense=[]).eval()
+    bn = model.convs[0][1]
+    with torch.no_grad():  # a per-filter shift, as training leaves it
+        bn.running_mean.copy_(torch.tensor([-2.0, 0.5, 1.0]))
+        bn.running_var.copy_(torch.tensor([4.0, 1.0, 0.25]))
+        bn.bias.copy_(torch.tensor([0.3, -0.2, 1.5]))
+    tokens = np.random.default_rng(1).integers(0, 4, size=(64, 40), dtype=np.uint8)
+    x = one_hot(torch.from_numpy(tokens))
+    with torch.no_grad():
+        layer = model.convs[0][2](bn(model.convs[0][0](x)))  # conv -> batch norm -> ReLU: [B, F, 36]
+        raw = model.convs[0][0](x)
+    assert [type(m).__name__ for m in filters.layer_activation(model)] == ["BatchNorm1d", "ReLU"]
+    for mode, values in (("layer", layer), ("conv", raw)):
+        got = filters.activation_motifs(model, tokens, activation=mode, batch_size=7)
+        above = values >= 0.5 * values.amax(dim=(0, 2), keepdim=True)
+        assert got.n_sites.tolist() == above.sum(dim=(0, 2)).tolist(), mode
+    assert (filters.activation_motifs(model, tokens).n_sites != filters.activation_motifs(model, tokens, activation="conv").n_sites).any()
+    weighted = filters.activation_motifs(model, tokens, weighted=True)
+    assert np.allclose(weighted.counts.sum(axis=(1, 2)), (layer * (layer >= 0.5 * layer.amax(dim=(0, 2), keepdim=True))).sum(dim=(0, 2)) * 5, rtol=1e-5)
+    assert not model.convs[0][1].training  # the model's own modules untouched
+    with pytest.raises(Exception, match="'layer' or 'conv'"):
+        filters.activation_motifs(model, tokens, activation="relu")

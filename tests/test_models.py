@@ -287,6 +287,19 @@ def test_exponential_activation_and_same_padding_in_cnn():
     assert (conv_out > 0).all()  # exp
 
 
+def test_first_activation_changes_only_the_first_layer():
+    from motifnet.models.layers import Exponential
+
+    model = build("cnn", 12, 200, preset="cnn-2", first_activation="exp")
+    first, second = model.convs[0], model.convs[1]
+    assert any(isinstance(m, Exponential) for m in first) and not any(isinstance(m, nn.ReLU) for m in first)
+    assert any(isinstance(m, nn.ReLU) for m in second) and not any(isinstance(m, Exponential) for m in second)
+    assert n_params(model) == n_params(build("cnn", 12, 200, preset="cnn-2"))
+    own = build("cnn", 1, 50, first_activation="exp", dense=[],
+                conv_layers=[{"filters": 2, "kernel_size": 5, "activation": "tanh"}])
+    assert isinstance(own.convs[0][-1], nn.Tanh)  # a layer's own activation wins
+
+
 def test_resnet_plain_twin_has_the_same_convolutions_without_shortcuts():
     residual = build("resnet", 1, 100, n_blocks=3, channels=[8, 16, 16], initial_filters=8)
     plain = build("resnet", 1, 100, n_blocks=3, channels=[8, 16, 16], initial_filters=8, residual=False)

@@ -24,6 +24,7 @@ Options (``interpret:`` in an experiment file, all optional)::
     method: grad_x_input     # or ism, integrated_gradients
     n_localize: 300          # sites scored for localization
     n_examples: 3            # attribution logos drawn
+    koo_eddy: false          # also Koo & Eddy's two fractions (all filters, any true / any match)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from motifnet.errors import MotifnetError
 DEFAULTS: dict[str, Any] = {
     "filters": True, "database": "JASPAR2024", "e_value": 0.1, "n_sequences": 2000, "n_logos": 10,
     "attributions": True, "method": "grad_x_input", "n_localize": 300, "n_examples": 3, "seed": 0,
+    "koo_eddy": False,
 }
 
 
@@ -75,11 +77,12 @@ def interpret_arm(run_dir: Path, data_dir: Path, options: dict, folder: Path, qu
     return {k: info.get(k) for k in ("filter_match_fraction", "motif_recovery_fraction", "localization_accuracy")}
 
 
+
 def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) -> dict:
     from motifnet.interpret.filters import activation_motifs, model_strands
     from motifnet.interpret.logos import filter_match_figure, save_figure
     from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
-    from motifnet.interpret.truth import by_motif, sites_oracle, truth_database
+    from motifnet.interpret.truth import by_motif, koo_eddy_fractions, sites_oracle, truth_database
     from motifnet.models import first_conv
 
     try:
@@ -94,6 +97,8 @@ def _filters(model, test, opts: dict, folder: Path, figures: list, quiet: bool) 
     keys: list[str] = []
     if test.motif_names:  # the exact matrices the simulator embedded (ids with versions)
         database, truths, keys, out["true_motifs"] = truth_database(test, database, str(opts["database"]))
+        if opts["koo_eddy"]:
+            out["koo_eddy"] = koo_eddy_fractions(filters.probabilities(), truths, database, float(opts["e_value"]))
     if len(kept) == 0:
         out["note"] = "no informative filter"
         if keys:

@@ -121,7 +121,7 @@ class FilterScanner:
         device: where to compute (default: the conv's device).
     """
 
-    def __init__(self, conv, pad_value: float = 0.0, device=None) -> None:
+    def __init__(self, conv, pad_value: float = 0.0, device=None, after=None) -> None:
         import torch
 
         if conv.groups != 1 or conv.in_channels != 4:
@@ -134,6 +134,7 @@ class FilterScanner:
         self.left = _left_padding(conv)
         self.right = _right_padding(conv)
         self.pad_value = pad_value
+        self.after = None if after is None else after.to(self.device)
 
     @property
     def n_filters(self) -> int:
@@ -152,11 +153,12 @@ class FilterScanner:
         return x
 
     def activations(self, x):
-        """Pre-activation filter outputs ``[B, F, L']`` for one-hot ``x`` ``[B, 4, L]``;
-        output ``j`` covers input positions ``j*stride - left + i*dilation``, i < k."""
+        """Filter outputs ``[B, F, L']`` for one-hot ``x`` ``[B, 4, L]`` (the convolution, then
+        ``after`` if given); output ``j`` covers input positions ``j*stride - left + i*dilation``, i < k."""
         import torch.nn.functional as F
 
-        return F.conv1d(self._padded(x), self.weight, self.bias, self.stride, 0, self.dilation)
+        z = F.conv1d(self._padded(x), self.weight, self.bias, self.stride, 0, self.dilation)
+        return z if self.after is None else self.after(z)
 
     def windows(self, x):
         """Input windows ``[B, L', 4, k]`` aligned with :meth:`activations`' positions."""
@@ -178,6 +180,33 @@ def _rows(data):
     return getattr(data, "tokens", data)
 
 
+ELEMENTWISE = ("BatchNorm1d", "ReLU", "Exponential", "ELU", "GELU", "Sigmoid", "Tanh", "Softplus", "Identity")
+"""Module types that may follow the first convolution inside its layer and act position by
+position; :func:`layer_activation` applies them (anything else, e.g. pooling, ends the layer)."""
+
+
+def layer_activation(model, conv=None):
+    """The modules that turn the first convolution's output into its layer's activation: those
+    of :data:`ELEMENTWISE` that directly follow ``conv`` (default :func:`first_conv`) in the
+    container holding it (batch norm, then ReLU or exp, as in Koo & Eddy's CNN-k), copied and in
+    eval mode, as one ``nn.Sequential`` (empty when nothing follows)."""
+    import copy
+
+    from torch import nn
+
+    conv = conv or first_conv(model)
+    for parent in model.modules():
+        children = list(parent.children())
+        if any(child is conv for child in children):
+            following = []
+            for child in children[next(i for i, c in enumerate(children) if c is conv) + 1 :]:
+                if type(child).__name__ not in ELEMENTWISE:
+                    break
+                following.append(copy.deepcopy(child))
+            return nn.Sequential(*following).eval()
+    return nn.Sequential()
+
+
 def activation_motifs(
     model_or_conv,
     data,
@@ -187,12 +216,23 @@ def activation_motifs(
     device=None,
     quiet: bool = True,
     strands: str = "forward",
+    activation: str = "layer",
+    weighted: bool = False,
 ) -> FilterMotifs:
     """Koo & Eddy filter motifs: count the windows activating each filter above
     ``threshold`` x its maximum over ``data``.
 
+    The activation thresholded is, by default (``activation="layer"``), the first layer's output
+    after the batch norm and activation that follow the convolution (:func:`layer_activation`),
+    as Koo & Eddy threshold it. With batch norm the two differ by a per-filter shift, so a cut at
+    half the maximum of the raw convolution (``activation="conv"``) takes other windows: on the
+    Koo & Eddy CNN-25 it took so many weak windows that most filters' PPMs no longer matched
+    their motif (docs/interpretation.md). Without batch norm and with ReLU both give the same
+    windows.
+
     Args:
-        model_or_conv: a model (its :func:`first_conv` is used) or an ``nn.Conv1d``.
+        model_or_conv: a model (its :func:`first_conv` is used) or an ``nn.Conv1d`` (then the
+            convolution's output is used).
         data: SeqData, uint8 tokens ``[N, L]`` or a one-hot tensor ``[N, 4, L]``.
         threshold: fraction of each filter's maximum activation (0 < threshold <= 1).
         batch_size: sequences per batch.
@@ -203,14 +243,17 @@ def activation_motifs(
             complements (for a model that reads both strands, e.g. DeepBind ``strands="both"``:
             a filter then sees the instances on either strand, each window counted in the
             filter's own orientation). See :func:`model_strands`.
+        activation: "layer" or "conv" (see above).
+        weighted: weight each window by its activation (Koo & Eddy's ``activation_pwm``) instead
+            of counting it once; ``counts`` then hold activation-weighted sums.
 
     Returns:
         :class:`FilterMotifs` with counts ``[F, 4, k]``. A filter whose maximum activation is not
         positive (it never fires after a ReLU) gets no windows (``n_sites`` 0).
 
     Raises:
-        MotifnetError: a threshold outside (0, 1], empty data, a model without a first conv or
-            an unknown ``strands``.
+        MotifnetError: a threshold outside (0, 1], empty data, a model without a first conv, an
+            unknown ``strands`` or ``activation``.
     """
     import torch
     from torch import nn
@@ -228,8 +271,11 @@ def activation_motifs(
         raise MotifnetError(f"activation threshold must be in (0, 1], got {threshold}")
     if len(_rows(data)) == 0:
         raise MotifnetError("no sequences to compute filter activations on")
+    if activation not in ("layer", "conv"):
+        raise MotifnetError(f"activation must be 'layer' or 'conv', got {activation!r}")
     conv = model_or_conv if isinstance(model_or_conv, nn.Conv1d) else first_conv(model_or_conv)
-    scanner = FilterScanner(conv, pad_value=pad_value, device=device)
+    after = None if conv is model_or_conv or activation == "conv" else layer_activation(model_or_conv, conv)
+    scanner = FilterScanner(conv, pad_value=pad_value, device=device, after=after)
     options = dict(batch_size=batch_size, device=scanner.device, quiet=quiet)
 
     def batch_maxima(_conv, x):  # [1, F]
@@ -243,9 +289,11 @@ def activation_motifs(
         counts = torch.zeros(scanner.n_filters, 4, scanner.length, dtype=torch.float64, device=scanner.device)
         n_sites = torch.zeros(scanner.n_filters, dtype=torch.int64, device=scanner.device)
         for view in views(x):
-            above = scanner.activations(view) >= cutoff.view(1, -1, 1)  # [B, F, L']
+            values = scanner.activations(view)  # [B, F, L']
+            above = values >= cutoff.view(1, -1, 1)
             windows = scanner.windows(view)  # [B, L', 4, k]
-            counts += torch.einsum("bfj,bjck->fck", above.to(windows.dtype), windows).double()
+            weights = above * values if weighted else above
+            counts += torch.einsum("bfj,bjck->fck", weights.to(windows.dtype), windows).double()
             n_sites += above.sum(dim=(0, 2))
         return counts[None], n_sites[None]
 

@@ -164,7 +164,9 @@ class CNN(nn.Module):
         n_targets: outputs T.
         input_length: L (fixes the flattened width when ``global_pool="none"``).
         conv_layers: list of layer dicts (keys in :data:`LAYER_KEYS`).
-        activation: default activation of conv layers (``relu``, ``exponential``, ...).
+        activation: default activation of conv layers (``relu``, ``exp``, ...).
+        first_activation: the first conv layer's activation when it sets none itself (default
+            ``activation``): ``exp`` is Koo & Ploenzke's (2021) exponential first layer.
         batch_norm: default batch norm of conv layers.
         conv_dropout: default dropout after each conv layer.
         global_pool: ``"none"`` (flatten), ``"max"`` or ``"mean"``.
@@ -182,6 +184,7 @@ class CNN(nn.Module):
         input_length: int,
         conv_layers: list[dict[str, Any]] = DEFAULT_LAYERS,
         activation: str = "relu",
+        first_activation: str | None = None,
         batch_norm: bool = False,
         conv_dropout: float = 0.0,
         global_pool: str = "none",
@@ -192,6 +195,8 @@ class CNN(nn.Module):
         super().__init__()
         check_choice("global_pool", global_pool, ("none", "max", "mean"))
         defaults = {"activation": activation, "batch_norm": batch_norm, "dropout": conv_dropout}
+        if first_activation is not None and isinstance(conv_layers, (list, tuple)) and conv_layers:
+            conv_layers = [{"activation": first_activation, **conv_layers[0]}, *conv_layers[1:]]
         self.convs, channels, length = conv_stack(conv_layers, 4, input_length, defaults, "cnn")
         self.pool = nn.Flatten() if global_pool == "none" else GlobalPool(global_pool)
         width = channels * length if global_pool == "none" else channels

@@ -18,6 +18,8 @@ NAMES = {
     "auroc": "test AUROC",
     "auprc": "test AUPRC",
     "filter_match_fraction": "fraction of filters matching a true motif",
+    "koo_eddy_true_fraction": "fraction of all filters with any match to a true motif (Koo & Eddy's rule)",
+    "koo_eddy_jaspar_fraction": "fraction of all filters with any JASPAR match (Koo & Eddy's rule)",
     "motif_recovery_fraction": "fraction of true motifs recovered",
     "localization_accuracy": "localization accuracy",
     "grad_norm_init": "gradient norm reaching the first layer at initialization",

@@ -22,7 +22,8 @@ from motifnet.report import plots
 from motifnet.report.html import Report
 
 TABLE_COLUMNS = [
-    "model", "sweep", "accuracy", "auroc", "auprc", "filter_match_fraction", "motif_recovery_fraction",
+    "model", "sweep", "accuracy", "auroc", "auprc", "filter_match_fraction", "koo_eddy_true_fraction",
+    "koo_eddy_jaspar_fraction", "motif_recovery_fraction",
     "localization_accuracy", "grad_norm_init", "grad_norm_final", "n_parameters", "epochs_run", "train_seconds",
 ]
 FORMATS = {
@@ -105,6 +106,9 @@ class ArmResult:
             for key in ("filter_match_fraction", "motif_recovery_fraction", "localization_accuracy"):
                 if self.interpret.get(key) is not None:
                     row[key] = self.interpret[key]
+            for key, value in (self.interpret.get("koo_eddy") or {}).items():
+                if key.endswith("_fraction"):
+                    row[f"koo_eddy_{key}"] = value
         return row
 
 
@@ -279,8 +283,9 @@ def compute_conclusions(rows, options, primary, labels, values, sweep_name, refe
         for metric in metrics[1:]:
             sentences += concl.ranking(rows, metric)
         return sentences
+    compare_on = set(options.get("compare_on") or [])
     for metric in metrics:
-        if metric == primary or metric in concl.NEUTRAL:
+        if metric == primary or metric in concl.NEUTRAL or metric in compare_on:
             sentences += concl.best_per_value(rows, labels, metric, values, sweep_name)
             sentences += concl.comparisons(rows, options.get("compare") or [], metric, values, sweep_name)
         sentences += concl.trends(rows, labels, metric, values, sweep_name)
