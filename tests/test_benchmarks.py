@@ -1,5 +1,6 @@
-"""The benchmark harness: every benchmark runs in quick mode and writes its JSON; failures are
-recorded without stopping the others; the Markdown table says where motifnet is slower."""
+"""The benchmark harness: benchmarks run in quick mode and write their JSON (two in the unit suite,
+all of them under the ``bench`` marker: ``pytest -m bench``); failures are recorded without
+stopping the others; the Markdown table says where motifnet is slower."""
 
 from __future__ import annotations
 
@@ -22,15 +23,12 @@ def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_every_benchmark_runs_in_quick_mode(tmp_path):
-    """The CI smoke test: `run.py --quick` runs every bench_*.py and each writes rows."""
-    names = sorted(bench_run.discover())
-    assert {"onehot", "memory", "time_to_result"} <= set(names)
-    process = _run("--quick", "--results-dir", str(tmp_path), "--threads", "1", "--jobs", "2")
-    assert process.returncode == 0, process.stdout + process.stderr
-    markdown = (tmp_path / "BENCHMARKS.md").read_text()
+def _check_quick_results(results_dir: Path, names: list[str]) -> None:
+    """Each benchmark wrote its JSON with rows, a quick flag and the machine, and a section of the
+    Markdown table (which says it is a quick run)."""
+    markdown = (results_dir / "BENCHMARKS.md").read_text()
     for name in names:
-        result = json.loads((tmp_path / f"{name}.json").read_text())
+        result = json.loads((results_dir / f"{name}.json").read_text())
         assert "error" not in result, (name, result.get("error"))
         assert result["quick"] is True and result["name"] == name
         assert result["rows"] and all(isinstance(r, dict) and r.get("name") for r in result["rows"]), name
@@ -38,6 +36,26 @@ def test_every_benchmark_runs_in_quick_mode(tmp_path):
         assert f"## {result['title']}" in markdown
     # the real table is not touched by a quick run written elsewhere
     assert "quick mode" in markdown
+
+
+def test_two_benchmarks_run_in_quick_mode(tmp_path):
+    """The unit-suite smoke test: two quick benchmarks (seconds) through the real harness."""
+    names = ["io", "onehot"]
+    process = _run("--quick", "--results-dir", str(tmp_path), "--threads", "1", *(f"--only={n}" for n in names))
+    assert process.returncode == 0, process.stdout + process.stderr
+    _check_quick_results(tmp_path, names)
+    assert sorted(path.stem for path in tmp_path.glob("*.json")) == names
+
+
+@pytest.mark.bench
+def test_every_benchmark_runs_in_quick_mode(tmp_path):
+    """The full smoke test (about a minute; `pytest -m bench`): `run.py --quick` runs every
+    bench_*.py and each writes rows."""
+    names = sorted(bench_run.discover())
+    assert {"onehot", "memory", "time_to_result"} <= set(names)
+    process = _run("--quick", "--results-dir", str(tmp_path), "--threads", "1", "--jobs", "2")
+    assert process.returncode == 0, process.stdout + process.stderr
+    _check_quick_results(tmp_path, names)
 
 
 def test_failure_is_recorded_and_others_still_run(tmp_path):

@@ -16,6 +16,7 @@ def trained(tmp_path_factory):
 
     from motifnet.data import save
     from motifnet.models import build
+    from motifnet.runs import BEST_WEIGHTS, save_weights
     from motifnet.simulate import simulate
     from motifnet.training import fit
 
@@ -25,7 +26,27 @@ def trained(tmp_path_factory):
     torch.manual_seed(0)
     model = build("deepbind", data.n_targets, data.length, n_filters=8)
     fit(model, data, out_dir=folder / "run", quiet=True, epochs=1, batch_size=64)
+    _plant_motif(model, "CACGTGAC")  # one epoch learns no motif: give filter 0 one, so every output is made
+    save_weights(model.state_dict(), folder / "run" / BEST_WEIGHTS)
     return folder
+
+
+def _plant_motif(model, consensus: str) -> None:
+    """Filter 0 of the first convolution reads ``consensus`` (+3 per matching base, -3 otherwise)
+    in the middle of its window, with no bias."""
+    import torch
+
+    from motifnet.models import first_conv
+    from motifnet.sequence import encode
+
+    conv = first_conv(model)
+    start = (conv.kernel_size[0] - len(consensus)) // 2
+    with torch.no_grad():
+        conv.weight[0] = 0.0
+        conv.weight[0, :, start : start + len(consensus)] = -3.0
+        for i, token in enumerate(encode(consensus)):
+            conv.weight[0, int(token), start + i] = 3.0
+        conv.bias[0] = 0.0
 
 
 def test_interpret_writes_every_output(trained, capsys):
@@ -46,14 +67,15 @@ def test_interpret_writes_every_output(trained, capsys):
         off = saved["attributions"] * (1 - np.eye(5, 4, dtype=np.float32)[saved["tokens"]].transpose(0, 2, 1))
         assert np.abs(off).max() == 0
     assert {p.suffix for p in (out / "logos").iterdir()} == {".png", ".svg"}
-    if summary["filters"]["n_fired"]:
-        from motifnet.io.motif_files import read_meme
+    from motifnet.io.motif_files import read_meme
 
-        motifs = read_meme(out / "filters.meme")
-        assert len(motifs) == summary["filters"]["n_fired"] and motifs[0].width == 24
-    if summary["filters"]["n_informative"]:
-        header = (out / "tomtom.tsv").read_text().splitlines()[0].split("\t")
-        assert header[:3] == ["query", "rank", "target_id"] and "q_value" in header
+    assert summary["filters"]["n_fired"] >= 1 and summary["filters"]["n_informative"] >= 1  # the planted filter
+    motifs = read_meme(out / "filters.meme")
+    assert len(motifs) == summary["filters"]["n_fired"] and motifs[0].width == 24
+    assert "".join("ACGT"[i] for i in motifs[0].probabilities[:, 8:16].argmax(axis=0)) == "CACGTGAC"
+    rows = [line.split("\t") for line in (out / "tomtom.tsv").read_text().splitlines()]
+    assert rows[0][:3] == ["query", "rank", "target_id"] and "q_value" in rows[0]
+    assert len(rows) > 1 and {row[0] for row in rows[1:]} >= {"filter0"}
 
 
 @pytest.mark.parametrize(

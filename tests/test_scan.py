@@ -508,3 +508,19 @@ def test_negative_tokens_read_as_n():
     odd[50:60] = -1
     tokens[50:60] = 4
     assert np.array_equal(pool_windows(plan, odd, 40, 1, 81), pool_windows(plan, tokens, 40, 1, 81))
+
+
+@pytest.mark.parametrize("method", ["fast", "window"])
+def test_combine_mean_averages_the_two_strands_probabilities(method):
+    """strands='both' with combine='mean' is the rule of predict: the mean of the two strands'
+    probabilities (here sigmoid), the same on the fast and the window path; the strand is 0."""
+    model = _model(seed=8, n_targets=2)
+    tokens = _tokens(300, seed=8)
+    _, forward, _ = _scan(model, tokens, window=40, stride=2, strands="forward", method="window")
+    _, reverse, _ = _scan(model, tokens, window=40, stride=2, strands="reverse", method="window")
+    _, logits, strand = _scan(model, tokens, window=40, stride=2, strands="both", method=method, combine="mean")
+    expected = (probabilities(forward, "binary") + probabilities(reverse, "binary")) / 2
+    np.testing.assert_allclose(probabilities(logits, "binary"), expected, atol=1e-6)
+    assert not strand.any()
+    with pytest.raises(MotifnetError, match="combine"):
+        _scan(model, tokens, window=40, strands="both", combine="sum")
