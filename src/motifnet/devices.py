@@ -1,5 +1,6 @@
 """Devices and model state, written once: where a model lives, which device a name means, eval
-mode for a block, the mixed-precision dtype and torch's CPU threads.
+mode for a block, the mixed-precision dtype, torch's CPU threads and the default batch size of
+inference (:data:`DEFAULT_BATCH_SIZE`).
 
 ``device`` means the same everywhere in motifnet: None is where the model already is
 (:func:`model_device`; CPU for a model without parameters or buffers), else a name or a
@@ -16,6 +17,10 @@ from motifnet.errors import MotifnetError
 if TYPE_CHECKING:
     import torch
     from torch import nn
+
+# Sequences per forward pass of every inference function (prediction, scans, variant effects,
+# attributions, filter activations); results do not depend on it (tests/test_batch_invariance.py).
+DEFAULT_BATCH_SIZE = 256
 
 
 def model_device(model: "nn.Module") -> "torch.device":

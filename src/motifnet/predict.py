@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from motifnet.devices import DEFAULT_BATCH_SIZE
 from motifnet.errors import MotifnetError
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
     from motifnet.data import SeqData
 
-DEFAULT_BATCH_SIZE = 256
 STRANDS = ("forward", "both")
 
 

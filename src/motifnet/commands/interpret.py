@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from motifnet.commands._common import add_batch_size_argument, add_threads_argument
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "interpret",
         help="filters -> motifs -> Tomtom vs JASPAR, attributions, localization, logos",
         description="Interpret a trained run on a data set. Writes filters.meme, tomtom.tsv, logos/ "
-        "(PNG and SVG), attributions.npz and localization.json into --out. With simulated data "
-        "(true sites known) it also scores motif recovery and localization.",
+        "(PNG and SVG), attributions.npz and interpret.json (also as localization.json) into --out, the "
+        "same files as the interpret step of `motifnet run`. With simulated data (true sites known) it "
+        "also scores motif recovery and localization.",
     )
     parser.add_argument("--run", required=True, help="run folder written by `motifnet train`")
     parser.add_argument("--data", required=True, help="data to interpret on (any format `read_data` reads)")
@@ -33,14 +36,22 @@ def register(subparsers) -> None:
     parser.add_argument("--n-examples", type=int, default=4, help="attribution logos drawn")
     parser.add_argument("--all-sequences", action="store_true",
                         help="localize on every sequence with a site, not only correctly classified ones")
+    parser.add_argument("--koo-eddy", action="store_true",
+                        help="also Koo & Eddy's two fractions over all filters (simulated data)")
+    parser.add_argument("--no-filters", dest="filters", action="store_false", help="skip filters -> Tomtom")
+    parser.add_argument("--no-attributions", dest="attributions", action="store_false",
+                        help="skip attributions and localization")
     parser.add_argument("--weights", choices=["best", "last"], default="best")
+    add_batch_size_argument(parser)
     parser.add_argument("--device", default="cpu")
+    add_threads_argument(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from motifnet.devices import set_cpu_threads
     from motifnet.errors import MotifnetError
     from motifnet.interpret.pipeline import Options, interpret
     from motifnet.io import read_data
@@ -51,10 +62,14 @@ def run(args: argparse.Namespace) -> int:
             raise MotifnetError(f"--{name.replace('_', '-')} must be >= 0")
     if not 0 < args.threshold <= 1:
         raise MotifnetError(f"--threshold must be in (0, 1], got {args.threshold}")
+    set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
     data = read_data(args.data)
     check_compatible(trained, data, args.data)
     options = Options(
+        filters=args.filters,
+        attributions=args.attributions,
+        koo_eddy=args.koo_eddy,
         database=args.database,
         collection=None if args.collection.lower() == "all" else args.collection,
         tax_group=None if args.tax_group.lower() == "all" else args.tax_group,
@@ -68,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         only_correct=not args.all_sequences,
         split=args.split,
         seed=args.seed,
+        batch_size=args.batch_size,
         extra={"run": str(args.run), "data": str(args.data)},
     )
     summary = interpret(trained.model, data, args.out, options, quiet=args.quiet, task=trained.task)
