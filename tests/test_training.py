@@ -353,3 +353,30 @@ def test_cpu_threads_auto_explicit_and_refused():
             set_cpu_threads(0)
     finally:
         torch.set_num_threads(default)
+
+
+def test_same_seed_same_run_folder_bit_for_bit(tmp_path):
+    """Two fits with the same seed (early stopping, plateau schedule, a run folder) give the same
+    history, weights, checkpoint state and metrics, bit for bit."""
+    import json
+
+    from motifnet.runs import load_weights
+
+    data = motif_data(120)
+    options = dict(FAST, epochs=4, patience=1, schedule="plateau", augment="rc", seed=5)
+    results = []
+    for name in ("a", "b"):
+        torch.manual_seed(0)
+        model = tiny(dropout=0.3)
+        result = fit(model, data, out_dir=tmp_path / name, **options)
+        results.append((model, result))
+    (a, ra), (b, rb) = results
+    assert same_weights(a.state_dict(), b.state_dict())
+    strip = [[{k: v for k, v in row.items() if k != "seconds"} for row in r.history] for r in (ra, rb)]
+    assert strip[0] == strip[1] and (ra.best_epoch, ra.stopped_early) == (rb.best_epoch, rb.stopped_early)
+    for file in ("model.safetensors", "last.safetensors"):
+        assert same_weights(load_weights(tmp_path / "a" / file), load_weights(tmp_path / "b" / file))
+    metrics = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("a", "b")]
+    for saved in metrics:
+        saved.pop("train_seconds")
+    assert metrics[0] == metrics[1]

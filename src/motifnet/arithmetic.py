@@ -209,6 +209,8 @@ def describe(model, input_length: int, n_channels: int = 4, device: str | None =
     import torch
     from torch import nn
 
+    from motifnet.devices import eval_mode, input_device
+
     names = {module: name for name, module in model.named_modules()}
     calls: list[tuple[nn.Module, tuple]] = []
 
@@ -218,19 +220,15 @@ def describe(model, input_length: int, n_channels: int = 4, device: str | None =
 
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]
-    was_training = model.training
-    model.eval()
     try:
-        parameter = next(model.parameters(), None)
-        device = device or (parameter.device if parameter is not None else "cpu")
-        with torch.no_grad():
-            model(torch.full((2, n_channels, int(input_length)), 1.0 / n_channels, device=device))
+        with eval_mode(model), torch.no_grad():
+            x = torch.full((2, n_channels, int(input_length)), 1.0 / n_channels, device=input_device(model, device))
+            model(x)
     except (RuntimeError, ValueError) as error:
         raise MotifnetError(f"{type(model).__name__} cannot run on input length {input_length}: {error}") from error
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
 
     rows, field, jump, whole = [], 1, 1, False
     for index, (module, shape) in enumerate(calls):

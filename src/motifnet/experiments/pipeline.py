@@ -213,13 +213,14 @@ def first_layer_gradient_norm(model, data, seed: int = 0) -> float:
     computed on a copy of ``model`` in training mode (the model itself is untouched)."""
     import torch
 
+    from motifnet.devices import model_device
     from motifnet.sequence import one_hot
     from motifnet.training.losses import make_loss
 
     probe = copy.deepcopy(model)
     probe.train()
     probe.zero_grad(set_to_none=True)
-    device = next(probe.parameters()).device
+    device = model_device(probe)
     x = one_hot(torch.from_numpy(np.ascontiguousarray(data.tokens)), device=device)
     y = torch.from_numpy(np.asarray(data.targets)).to(device)
     with torch.random.fork_rng(devices=[]):
@@ -233,14 +234,16 @@ def first_layer_gradient_norm(model, data, seed: int = 0) -> float:
 def _evaluate_work(arm: Arm, data_step: Step, train_step: Step, options: dict):
     def work(folder: Path, inputs: dict[str, Path]) -> dict:
         from motifnet.metrics import evaluate
+        from motifnet.predict import DEFAULT_BATCH_SIZE, predict
         from motifnet.runs import load_run
-        from motifnet.training import predict
+        from motifnet.strands import default_strands
 
         test = load_split(inputs[data_step.id], "test")
         run = load_run(inputs[train_step.id] / "run")
-        strands = options.get("strands", "both" if "rc" in (arm.train.get("augment") or []) else "forward")
+        strands = options.get("strands", default_strands(test.alphabet, arm.train.get("augment")))
         started = time.perf_counter()
-        scores = predict(run.model, test, strands=strands, batch_size=int(options.get("batch_size", 512)))
+        scores = predict(run.model, test, strands=strands,
+                         batch_size=int(options.get("batch_size", DEFAULT_BATCH_SIZE)))
         seconds = time.perf_counter() - started
         metrics = evaluate(test.task, test.targets, scores, test.target_names)
         if test.task == "binary":

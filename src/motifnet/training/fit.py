@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -20,6 +20,10 @@ from motifnet.data import SeqData, batches, random_split
 from motifnet.errors import MotifnetError
 from motifnet.training import distributed
 from motifnet.training.options import FitOptions
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 @dataclass
@@ -105,23 +109,25 @@ def _check_valid_classes(valid: SeqData) -> None:
         )
 
 
-def _check_model(model, data: SeqData, device) -> None:
-    """A forward pass on two sequences: the output must be ``[2, n_targets]``."""
+def _check_model(model: "nn.Module", data: SeqData, device: "torch.device") -> None:
+    """A forward pass on two sequences (eval mode, no gradients): the output must be
+    ``[2, n_targets]``.
+
+    Raises:
+        MotifnetError: the model cannot take the input, or its output does not fit the task.
+    """
     import torch
 
+    from motifnet.devices import eval_mode
     from motifnet.sequence import one_hot
 
     x = one_hot(np.ascontiguousarray(data.tokens[: min(2, len(data))]), device=device)
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             out = model(x)
     except (RuntimeError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise MotifnetError(f"the model cannot take inputs of shape [B, 4, {data.length}]: {first}") from None
-    finally:
-        model.train(was_training)
     if not isinstance(out, torch.Tensor) or out.shape != (x.shape[0], data.n_targets):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         what = "classes" if data.task == "multiclass" else "target(s)"
@@ -276,18 +282,63 @@ def _train_epoch(net, data: SeqData, rows: np.ndarray, epoch: int, opts: FitOpti
     return total / max(count, 1)
 
 
+@dataclass
+class _Setup:
+    """Everything fixed before the first epoch (:func:`_setup`)."""
+
+    opts: FitOptions
+    train: SeqData
+    valid: SeqData | None
+    device: Any
+    rank: int
+    world_size: int
+    amp_dtype: Any
+    monitor: str
+    higher_is_better: bool
+    strands: str
+    loss_fn: Any
+    optimizer: Any
+    scheduler: Any
+    scaler: Any
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+@dataclass
+class _Progress:
+    """What changes from epoch to epoch and is checkpointed (``state.json``); ``best_state``:
+    the best weights of this call (None before an improvement, or when resumed past it)."""
+
+    history: list[dict] = field(default_factory=list)
+    best_metric: float = float("nan")
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    start_epoch: int = 1
+    seconds_before: float = 0.0
+    stopped_early: bool = False
+    best_state: dict | None = None
+
+    def state(self, epoch: int, seconds: float) -> dict:
+        """The checkpointed state after ``epoch`` (``seconds``: training time so far)."""
+        return {"epoch": epoch, "history": self.history, "best_metric": self.best_metric,
+                "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs, "seconds": seconds,
+                "stopped_early": self.stopped_early}
+
+
 def fit(
-    model,
+    model: "nn.Module",
     train: SeqData,
     valid: SeqData | None = None,
     *,
     out_dir: str | Path | None = None,
     resume: bool = False,
     overwrite: bool = False,
-    quiet: bool = False,
+    quiet: bool = True,
     run_info: dict | None = None,
     on_epoch_end: Callable[[int, dict], Any] | None = None,
-    **options,
+    **options: Any,
 ) -> FitResult:
     """Train ``model`` on ``train``; early-stop on ``valid``; keep the best weights in ``model``.
 
@@ -300,7 +351,7 @@ def fit(
             state.json, metrics.json, history.csv); None trains in memory.
         resume: continue the run in ``out_dir`` from its last completed epoch (same options).
         overwrite: replace a run already in ``out_dir``.
-        quiet: no progress bar or epoch lines.
+        quiet: no progress bar or epoch lines (default True; ``motifnet train`` shows them).
         run_info: extra JSON entries for config.json (data paths, model name...).
         on_epoch_end: called as ``on_epoch_end(epoch, history_row)`` after each checkpoint.
         **options: see :class:`~motifnet.training.options.FitOptions` (epochs, batch_size, lr,
@@ -315,14 +366,48 @@ def fit(
             task, an unwritable or occupied ``out_dir``, nothing to resume, or a NaN/infinite loss
             (the last good checkpoint is kept).
     """
+    from tqdm.auto import tqdm
+
+    setup = _setup(model, train, valid, FitOptions.from_dict(options))
+    out_dir = Path(out_dir) if out_dir is not None else None
+    progress = _open_run(model, setup, out_dir, resume, overwrite, run_info)
+    net = distributed.wrap(model, setup.device)
+    show = not quiet and setup.is_main
+    epoch = progress.start_epoch - 1
+    clock = time.perf_counter()
+    for epoch in range(progress.start_epoch, setup.opts.epochs + 1):
+        if progress.stopped_early:
+            break
+        started = time.perf_counter()
+        train_loss = _run_epoch(net, setup, epoch, out_dir, show)
+        row, value = _validation_row(model, setup, epoch, train_loss)
+        row["seconds"] = round(time.perf_counter() - started, 3)
+        _record_epoch(model, setup, progress, row, value, out_dir)
+        elapsed = progress.seconds_before + time.perf_counter() - clock
+        _decide_stop(setup, progress, elapsed, time.perf_counter() - started)
+        _checkpoint(model, setup, progress, out_dir, epoch, elapsed)
+        if show:
+            tqdm.write(", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, row)
+    seconds = progress.seconds_before + time.perf_counter() - clock
+    return _finish(model, setup, progress, out_dir, epoch, seconds)
+
+
+def _setup(model: "nn.Module", train: SeqData, valid: SeqData | None, opts: FitOptions) -> _Setup:
+    """Check the data and model, make the validation split and fixed negatives, place the model
+    on its device (and process group), choose the monitored metric and validation strands, and
+    build the loss, optimizer, scheduler and gradient scaler.
+
+    Raises:
+        MotifnetError: bad data, options or model (see :func:`fit`).
+    """
     import torch
 
-    from motifnet import runs
-    from motifnet.training.checkpoint import load_training_state, save_training_state
+    from motifnet.strands import default_strands
     from motifnet.training.devices import autocast_dtype, resolve_device
     from motifnet.training.losses import make_loss
 
-    opts = FitOptions.from_dict(options)
     _check_data("training", train, opts)
     train, valid = _split(train, valid, opts)
     if valid is not None:
@@ -340,11 +425,29 @@ def fit(
     distributed.init_from_env(device.type)
     device = distributed.local_device(device)
     rank, world_size = distributed.rank_and_size()
-    is_main = rank == 0
     amp_dtype = autocast_dtype(device, opts.amp)
     model.to(device)
     _check_model(model, train, device)
 
+    monitor = _choose_monitor(train, valid, opts)
+    higher_is_better = monitor != "loss"
+    strands = opts.valid_strands if opts.valid_strands != "auto" else default_strands(train.alphabet, opts.augment)
+    optimizer = _make_optimizer(model, opts)
+    return _Setup(
+        opts=opts, train=train, valid=valid, device=device, rank=rank, world_size=world_size, amp_dtype=amp_dtype,
+        monitor=monitor, higher_is_better=higher_is_better, strands=strands,
+        loss_fn=make_loss(train.task, train.n_targets, opts.class_weights, opts.regression_loss, device),
+        optimizer=optimizer, scheduler=_make_scheduler(optimizer, opts, higher_is_better),
+        scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
+    )
+
+
+def _choose_monitor(train: SeqData, valid: SeqData | None, opts: FitOptions) -> str:
+    """The monitored metric: ``opts.monitor`` or the task's default; loss without validation.
+
+    Raises:
+        MotifnetError: a metric the task does not have, or single-class validation data for AUROC.
+    """
     monitor = default_monitor(train.task) if opts.monitor == "auto" else opts.monitor
     if valid is None:
         monitor = "loss"
@@ -354,15 +457,15 @@ def fit(
         raise MotifnetError(f"monitor {monitor!r} needs classification data")
     if monitor in ("auroc", "auprc"):
         _check_valid_classes(valid)
-    higher_is_better = monitor != "loss"
-    strands = opts.valid_strands if opts.valid_strands != "auto" else ("both" if "rc" in opts.augment else "forward")
+    return monitor
 
-    loss_fn = make_loss(train.task, train.n_targets, opts.class_weights, opts.regression_loss, device)
-    optimizer = _make_optimizer(model, opts)
-    scheduler = _make_scheduler(optimizer, opts, higher_is_better)
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
 
-    config = {
+def _run_config(model: "nn.Module", setup: _Setup, run_info: dict | None) -> dict:
+    """config.json of the run folder: the model, data description and training options."""
+    from motifnet import runs
+
+    train = setup.train
+    return {
         "format": runs.RUN_FORMAT,
         "version": runs.RUN_VERSION,
         "model": getattr(model, "config", None),
@@ -370,120 +473,161 @@ def fit(
         "target_names": train.target_names,
         "alphabet": train.alphabet,
         "input_length": train.length,
-        "training": opts.to_dict(),
-        "seed": opts.seed,
+        "training": setup.opts.to_dict(),
+        "seed": setup.opts.seed,
         **(run_info or {}),
     }
-    out_dir = Path(out_dir) if out_dir is not None else None
-    history: list[dict] = []
-    best_metric, best_epoch, bad_epochs, start_epoch = float("nan"), 0, 0, 1
-    seconds_before, stopped_early = 0.0, False
-    best_state = None
+
+
+def _open_run(model: "nn.Module", setup: _Setup, out_dir: Path | None, resume: bool, overwrite: bool,
+              run_info: dict | None) -> _Progress:
+    """Prepare the run folder (write config.json) and, with ``resume``, load the model, optimizer,
+    scheduler and progress of its last completed epoch.
+
+    Raises:
+        MotifnetError: resume without ``out_dir`` or with changed settings, nothing to resume, an
+            unwritable or occupied folder.
+    """
+    from motifnet import runs
+    from motifnet.training.checkpoint import load_training_state
+
     if resume and out_dir is None:
         raise MotifnetError("resume needs out_dir (the run folder to continue)")
-    if out_dir is not None:
-        if is_main:
-            runs.prepare_run_dir(out_dir, resume=resume, overwrite=overwrite)
-        distributed.barrier()
-        if resume:
-            saved = runs.read_config(out_dir)
-            ignore = ("epochs", "device", "max_seconds")
-            old = {k: v for k, v in saved.get("training", {}).items() if k not in ignore}
-            new = {k: v for k, v in runs.json_safe(opts.to_dict()).items() if k not in ignore}
-            if old != new or saved.get("model") != runs.json_safe(config["model"]):
-                changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) or ["model"]
-                raise MotifnetError(f"cannot resume with different settings ({', '.join(changed)})", path=out_dir)
-            state = load_training_state(out_dir, model, optimizer, scheduler, device)
-            history = state["history"]
-            best_metric = float("nan") if state["best_metric"] is None else state["best_metric"]
-            best_epoch, bad_epochs = state["best_epoch"], state["bad_epochs"]
-            start_epoch, seconds_before = state["epoch"] + 1, state["seconds"]
-            stopped_early = state.get("stopped_early", False)
-        if is_main:  # on resume: the same settings, possibly more epochs
-            runs.write_json(out_dir / runs.CONFIG_FILE, config)
+    progress = _Progress()
+    if out_dir is None:
+        return progress
+    config = _run_config(model, setup, run_info)
+    if setup.is_main:
+        runs.prepare_run_dir(out_dir, resume=resume, overwrite=overwrite)
+    distributed.barrier()
+    if resume:
+        saved = runs.read_config(out_dir)
+        ignore = ("epochs", "device", "max_seconds")
+        old = {k: v for k, v in saved.get("training", {}).items() if k not in ignore}
+        new = {k: v for k, v in runs.json_safe(setup.opts.to_dict()).items() if k not in ignore}
+        if old != new or saved.get("model") != runs.json_safe(config["model"]):
+            changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) or ["model"]
+            raise MotifnetError(f"cannot resume with different settings ({', '.join(changed)})", path=out_dir)
+        state = load_training_state(out_dir, model, setup.optimizer, setup.scheduler, setup.device)
+        progress = _Progress(
+            history=state["history"],
+            best_metric=float("nan") if state["best_metric"] is None else state["best_metric"],
+            best_epoch=state["best_epoch"], bad_epochs=state["bad_epochs"], start_epoch=state["epoch"] + 1,
+            seconds_before=state["seconds"], stopped_early=state.get("stopped_early", False),
+        )
+    if setup.is_main:  # on resume: the same settings, possibly more epochs
+        runs.write_json(out_dir / runs.CONFIG_FILE, config)
+    return progress
 
-    net = distributed.wrap(model, device)
-    epoch = start_epoch - 1
-    clock = time.perf_counter()
-    from tqdm.auto import tqdm
 
-    for epoch in range(start_epoch, opts.epochs + 1):
-        if stopped_early:
-            break
-        started = time.perf_counter()
-        epoch_data = train
-        if opts.negatives:
-            from motifnet.negatives import with_negatives
+def _run_epoch(net: "nn.Module", setup: _Setup, epoch: int, out_dir: Path | None, show: bool) -> float:
+    """One training epoch on this rank's shard (fresh negatives of the epoch, if any); the mean loss.
 
-            epoch_data = with_negatives(train, seed=epoch_seed(opts.seed, epoch, 1), method=opts.negatives)
-        rows = distributed.shard(len(epoch_data), rank, world_size, epoch_seed(opts.seed, epoch, 5))
-        try:
-            train_loss = _train_epoch(net, epoch_data, rows, epoch, opts, loss_fn, optimizer, scaler, amp_dtype,
-                                      device, show=not quiet and is_main)
-        except NonFiniteLoss as where:
-            kept = f"; the last good checkpoint (epoch {epoch - 1}) is kept in {out_dir}" if out_dir and epoch > 1 else ""
-            raise MotifnetError(
-                f"the training loss became NaN or infinite at {where}{kept}; "
-                "try a smaller lr, grad_clip, or check the targets"
-            ) from None
-        row: dict = {"epoch": epoch, "train_loss": train_loss}
-        if valid is not None:
-            valid_loss, valid_metrics = _validate(model, loss_fn, valid, opts, strands, amp_dtype)
-            row["valid_loss"] = valid_loss
-            if monitor != "loss":
-                row[f"valid_{monitor}"] = _monitored(valid_metrics, monitor)
-            if valid.task == "multiclass" and monitor != "accuracy":  # always shown in curves and reports
-                row["valid_accuracy"] = _monitored(valid_metrics, "accuracy")
-            value = _monitored(valid_metrics, monitor)
-        else:
-            value = row["train_loss"]
-        row["lr"] = optimizer.param_groups[0]["lr"]
-        row["seconds"] = round(time.perf_counter() - started, 3)
-        history.append(row)
-        if scheduler is not None:
-            scheduler.step(value) if opts.schedule == "plateau" else scheduler.step()
-        if _is_better(value, best_metric, higher_is_better):
-            best_metric, best_epoch, bad_epochs = value, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-            if out_dir is not None and is_main:
-                runs.save_weights(best_state, out_dir / runs.BEST_WEIGHTS)
-        else:
-            bad_epochs += 1
-        elapsed = seconds_before + time.perf_counter() - clock
-        if valid is not None and opts.patience is not None and bad_epochs >= opts.patience:
-            stopped_early = True
-        if opts.max_seconds is not None and elapsed + (time.perf_counter() - started) > opts.max_seconds:
-            stopped_early = True  # the next epoch, as long as this one, would end past the limit
-        if world_size > 1:
-            stopped_early = distributed.any_rank(stopped_early, device)  # time limits differ between ranks
-        if out_dir is not None and is_main:
-            progress_state = {
-                "epoch": epoch, "history": history, "best_metric": best_metric, "best_epoch": best_epoch,
-                "bad_epochs": bad_epochs, "seconds": elapsed, "stopped_early": stopped_early,
-            }
-            save_training_state(out_dir, model, optimizer, scheduler, progress_state)
-            runs.write_history(out_dir / runs.HISTORY_FILE, history)
-        if not quiet and is_main:
-            shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
-            tqdm.write(shown)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, row)
-    seconds = seconds_before + time.perf_counter() - clock
+    Raises:
+        MotifnetError: the loss became NaN or infinite (the last good checkpoint is kept).
+    """
+    opts = setup.opts
+    epoch_data = setup.train
+    if opts.negatives:
+        from motifnet.negatives import with_negatives
 
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    elif best_epoch and out_dir is not None:  # resumed: the best epoch may predate this call
-        model.load_state_dict(runs.load_weights(out_dir / runs.BEST_WEIGHTS, device=device))
+        epoch_data = with_negatives(setup.train, seed=epoch_seed(opts.seed, epoch, 1), method=opts.negatives)
+    rows = distributed.shard(len(epoch_data), setup.rank, setup.world_size, epoch_seed(opts.seed, epoch, 5))
+    try:
+        return _train_epoch(net, epoch_data, rows, epoch, opts, setup.loss_fn, setup.optimizer, setup.scaler,
+                            setup.amp_dtype, setup.device, show=show)
+    except NonFiniteLoss as where:
+        kept = f"; the last good checkpoint (epoch {epoch - 1}) is kept in {out_dir}" if out_dir and epoch > 1 else ""
+        raise MotifnetError(
+            f"the training loss became NaN or infinite at {where}{kept}; "
+            "try a smaller lr, grad_clip, or check the targets"
+        ) from None
+
+
+def _validation_row(model: "nn.Module", setup: _Setup, epoch: int, train_loss: float) -> tuple[dict, float]:
+    """The epoch's history row (epoch, train_loss, valid_loss, valid_<monitor>, valid_accuracy
+    for multiclass, lr) and the monitored value (the training loss without validation)."""
+    row: dict = {"epoch": epoch, "train_loss": train_loss}
+    valid, monitor = setup.valid, setup.monitor
+    if valid is not None:
+        valid_loss, valid_metrics = _validate(model, setup.loss_fn, valid, setup.opts, setup.strands, setup.amp_dtype)
+        row["valid_loss"] = valid_loss
+        if monitor != "loss":
+            row[f"valid_{monitor}"] = _monitored(valid_metrics, monitor)
+        if valid.task == "multiclass" and monitor != "accuracy":  # always shown in curves and reports
+            row["valid_accuracy"] = _monitored(valid_metrics, "accuracy")
+        value = _monitored(valid_metrics, monitor)
+    else:
+        value = row["train_loss"]
+    row["lr"] = setup.optimizer.param_groups[0]["lr"]
+    return row, value
+
+
+def _record_epoch(model: "nn.Module", setup: _Setup, progress: _Progress, row: dict, value: float,
+                  out_dir: Path | None) -> None:
+    """Append ``row`` to the history, step the scheduler, and keep the weights (in memory and as
+    model.safetensors) when ``value`` improves on the best, else count a bad epoch."""
+    from motifnet import runs
+
+    progress.history.append(row)
+    scheduler = setup.scheduler
+    if scheduler is not None:
+        scheduler.step(value) if setup.opts.schedule == "plateau" else scheduler.step()
+    if _is_better(value, progress.best_metric, setup.higher_is_better):
+        progress.best_metric, progress.best_epoch, progress.bad_epochs = value, row["epoch"], 0
+        progress.best_state = copy.deepcopy(model.state_dict())
+        if out_dir is not None and setup.is_main:
+            runs.save_weights(progress.best_state, out_dir / runs.BEST_WEIGHTS)
+    else:
+        progress.bad_epochs += 1
+
+
+def _decide_stop(setup: _Setup, progress: _Progress, elapsed: float, epoch_seconds: float) -> None:
+    """Early stopping: ``patience`` epochs without improvement, or a next epoch as long as this
+    one would end past ``max_seconds``; agreed between ranks."""
+    opts = setup.opts
+    if setup.valid is not None and opts.patience is not None and progress.bad_epochs >= opts.patience:
+        progress.stopped_early = True
+    if opts.max_seconds is not None and elapsed + epoch_seconds > opts.max_seconds:
+        progress.stopped_early = True
+    if setup.world_size > 1:
+        progress.stopped_early = distributed.any_rank(progress.stopped_early, setup.device)  # time limits differ
+
+
+def _checkpoint(model: "nn.Module", setup: _Setup, progress: _Progress, out_dir: Path | None, epoch: int,
+                elapsed: float) -> None:
+    """The training state after ``epoch`` (last weights, optimizer, scheduler, progress) and
+    history.csv, on the main rank of a run with a folder."""
+    from motifnet import runs
+    from motifnet.training.checkpoint import save_training_state
+
+    if out_dir is None or not setup.is_main:
+        return
+    save_training_state(out_dir, model, setup.optimizer, setup.scheduler, progress.state(epoch, elapsed))
+    runs.write_history(out_dir / runs.HISTORY_FILE, progress.history)
+
+
+def _finish(model: "nn.Module", setup: _Setup, progress: _Progress, out_dir: Path | None, epoch: int,
+            seconds: float) -> FitResult:
+    """Load the best weights into ``model`` (eval mode), validate it once more, write metrics.json."""
+    from motifnet import runs
+
+    if progress.best_state is not None:
+        model.load_state_dict(progress.best_state)
+    elif progress.best_epoch and out_dir is not None:  # resumed: the best epoch may predate this call
+        model.load_state_dict(runs.load_weights(out_dir / runs.BEST_WEIGHTS, device=setup.device))
     model.eval()
     metrics: dict = {}
-    if valid is not None:
-        _, metrics = _validate(model, loss_fn, valid, opts, strands, amp_dtype)
-    result = FitResult(history, best_epoch, best_metric, monitor, out_dir, metrics, seconds, stopped_early)
-    if out_dir is not None and is_main:
+    if setup.valid is not None:
+        _, metrics = _validate(model, setup.loss_fn, setup.valid, setup.opts, setup.strands, setup.amp_dtype)
+    result = FitResult(progress.history, progress.best_epoch, progress.best_metric, setup.monitor, out_dir, metrics,
+                       seconds, progress.stopped_early)
+    if out_dir is not None and setup.is_main:
         runs.write_json(
             out_dir / runs.METRICS_FILE,
-            {"best_epoch": best_epoch, "monitor": monitor, "best_metric": best_metric, "epochs_run": epoch,
-             "stopped_early": stopped_early, "train_seconds": round(seconds, 3), "valid": metrics},
+            {"best_epoch": progress.best_epoch, "monitor": setup.monitor, "best_metric": progress.best_metric,
+             "epochs_run": epoch, "stopped_early": progress.stopped_early, "train_seconds": round(seconds, 3),
+             "valid": metrics},
         )
     distributed.barrier()
     return result
