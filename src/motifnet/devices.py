@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_SIZE = 256
 
 
-def model_device(model: "nn.Module") -> "torch.device":
+def model_device(model: nn.Module) -> torch.device:
     """The device of the model's first parameter (else its first buffer; else the CPU)."""
     import torch
 
@@ -34,14 +34,14 @@ def model_device(model: "nn.Module") -> "torch.device":
     return torch.device("cpu")
 
 
-def input_device(model: "nn.Module", device=None) -> "torch.device":
+def input_device(model: nn.Module, device: torch.device | str | None = None) -> torch.device:
     """Where a model's inputs go: ``device`` (see :func:`resolve_device`) or, when None, the
     model's own device (:func:`model_device`)."""
     return model_device(model) if device is None else resolve_device(device)
 
 
 @contextlib.contextmanager
-def eval_mode(model: "nn.Module") -> Iterator["nn.Module"]:
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
     """Eval mode (dropout off, batch-norm statistics fixed) for the block; the model's training
     flag is restored afterwards, also when the block raises."""
     was_training = model.training
@@ -52,7 +52,7 @@ def eval_mode(model: "nn.Module") -> Iterator["nn.Module"]:
         model.train(was_training)
 
 
-def resolve_device(device=None):
+def resolve_device(device: torch.device | str | None = None) -> torch.device:
     """A ``torch.device`` from "auto" (CUDA if available, else CPU), a name, a device or None (CPU).
 
     Raises:
@@ -76,7 +76,7 @@ def resolve_device(device=None):
     return resolved
 
 
-def autocast_dtype(device, amp: bool | str):
+def autocast_dtype(device: torch.device, amp: bool | str) -> torch.dtype | None:
     """The autocast dtype for ``amp`` on ``device``, or None for full float32.
 
     ``amp``: False (off), True (bfloat16 where supported, else float16 on CUDA; bfloat16 on CPU),

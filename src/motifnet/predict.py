@@ -52,18 +52,18 @@ def _batch(X, begin: int, end: int, device):
 
 
 def forward_batches(
-    model: "nn.Module",
+    model: nn.Module,
     X,
     func: Callable[..., Any] | None = None,
     args: Sequence = (),
     batch_size: int = DEFAULT_BATCH_SIZE,
-    device=None,
+    device: torch.device | str | None = None,
     gradients: bool = False,
-    amp_dtype=None,
+    amp_dtype: torch.dtype | None = None,
     keep_device: bool = False,
     quiet: bool = True,
     desc: str = "predict",
-):
+) -> torch.Tensor | tuple[torch.Tensor, ...]:
     """Run ``func(model, x, *args_batch)`` over batches of ``X`` and concatenate the outputs.
 
     Args:
@@ -73,7 +73,7 @@ def forward_batches(
         func: default ``model(x)``; it may return a tensor ``[B, ...]`` or a tuple of them.
         args: arrays/tensors ``[N, ...]``, sliced like ``X`` and moved to ``device`` (e.g.
             the output index of each sequence).
-        batch_size: rows per call (default 256); results do not depend on it.
+        batch_size: rows per call (default :data:`DEFAULT_BATCH_SIZE`, 256); results do not depend on it.
         device: where batches go (None: the model's device; see :mod:`motifnet.devices`).
             The model is not moved.
         gradients: run with gradients enabled (for attributions: ``func`` takes them with
@@ -141,8 +141,8 @@ def probabilities(logits: np.ndarray, task: str, regression_loss: str = "mse") -
     return activate(task, logits, regression_loss).numpy()
 
 
-def predict_logits(model, tokens: np.ndarray, batch_size: int = 512, strands: str = "forward", amp_dtype=None,
-                   quiet: bool = True):
+def predict_logits(model: nn.Module, tokens: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE,
+                   strands: str = "forward", amp_dtype: torch.dtype | None = None, quiet: bool = True) -> torch.Tensor:
     """Logits ``[N, T]`` (float32 tensor on the model's device) for uint8 tokens ``[N, L]``.
 
     With ``strands="both"`` each sequence is scored on both strands and the logits returned
@@ -166,10 +166,10 @@ def predict_logits(model, tokens: np.ndarray, batch_size: int = 512, strands: st
 
 
 def predict(
-    model,
+    model: nn.Module,
     data: "SeqData | np.ndarray",
-    batch_size: int = 512,
-    device=None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    device: torch.device | str | None = None,
     strands: str = "forward",
     task: str | None = None,
     regression_loss: str = "mse",
@@ -184,8 +184,8 @@ def predict(
     Args:
         model: an ``nn.Module`` taking one-hot ``[B, 4, L]`` and returning logits ``[B, T]``.
         data: a SeqData, or uint8 tokens ``[N, L]``.
-        batch_size: sequences per forward pass (default 512).
-        device: where to run ("auto", "cpu", "cuda"); default: where the model already is.
+        batch_size: sequences per forward pass (default 256); results do not depend on it.
+        device: where to run ("auto", "cpu", "cuda"); default (None): where the model already is.
             A device given moves the model there.
         strands: "forward", or "both" to average the predictions (probabilities) of each
             sequence and its reverse complement (:mod:`motifnet.strands`).

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import argparse
 
+from motifnet.commands._common import add_batch_size_argument, add_threads_argument
+
 
 def add_scoring_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
-    """--run, --data, --strands, --weights, --batch-size, --device, --quiet."""
+    """--run, --data, --strands, --weights, --batch-size, --device, --threads, --quiet."""
     parser.add_argument("--run", required=True, help="run folder written by `motifnet train`")
     parser.add_argument("--data", required=True, help=data_help)
     parser.add_argument("--strands", choices=["auto", "forward", "both"], default="auto",
                         help="auto: both strands when the run trained with reverse-complement augmentation")
     parser.add_argument("--weights", choices=["best", "last"], default="best")
-    parser.add_argument("--batch-size", type=int, default=512)
+    add_batch_size_argument(parser)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", default="auto",
-                        help="CPU threads for torch: a number, or auto (default: the cores other work leaves free)")
+    add_threads_argument(parser)
     parser.add_argument("--quiet", action="store_true")
 
 

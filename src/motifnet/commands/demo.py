@@ -21,4 +21,4 @@ def run(args) -> int:
     from motifnet.experiments import example_path, load_experiment
 
     experiment = load_experiment(example_path("classroom"), args.overrides)
-    return execute(experiment, args.out, args.quiet)
+    return execute(experiment, args.out, args.quiet, args.threads)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from motifnet.commands._common import add_threads_argument
+
 
 def add_experiment_options(parser: argparse.ArgumentParser, default_out: str | None) -> None:
     """The options shared by ``run`` and ``demo``."""
@@ -13,6 +15,7 @@ def add_experiment_options(parser: argparse.ArgumentParser, default_out: str | N
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. --set train.epochs=2 or --set models.LSTM.params.hidden=64 "
                              "(repeatable; VALUE is read as YAML)")
+    add_threads_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars or step lines")
 
 
@@ -33,14 +36,18 @@ def run(args) -> int:
     from motifnet.experiments import load_experiment
 
     experiment = load_experiment(args.experiment, args.overrides)
-    return execute(experiment, args.out or f"runs/{experiment.name}", args.quiet)
+    return execute(experiment, args.out or f"runs/{experiment.name}", args.quiet, args.threads)
 
 
-def execute(experiment, out: str, quiet: bool) -> int:
-    """Run ``experiment`` into ``out`` and print where the report is and its conclusions."""
+def execute(experiment, out: str, quiet: bool, threads: int | str | None = "auto") -> int:
+    """Run ``experiment`` into ``out`` with ``threads`` CPU threads
+    (:func:`motifnet.devices.set_cpu_threads`) and print where the report is and its conclusions."""
     import json
 
+    from motifnet.devices import set_cpu_threads
     from motifnet.experiments import run_experiment
+
+    set_cpu_threads(threads)
 
     log = None if quiet else (lambda line: print(f"[{experiment.name}] {line}", flush=True))
     result = run_experiment(experiment, out, quiet=quiet, log=log)

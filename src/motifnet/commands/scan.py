@@ -7,6 +7,8 @@ import argparse
 import sys
 from contextlib import contextmanager
 
+from motifnet.commands._common import add_batch_size_argument, add_threads_argument
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -36,9 +38,10 @@ def register(subparsers) -> None:
                         help="auto: the exact conv/pool fast path when the model allows it (CPU)")
     parser.add_argument("--pvalue", type=float, default=1e-4, help="--motif: FIMO p-value threshold (default 1e-4)")
     parser.add_argument("--chunk-size", type=int, default=1 << 18, help="bases per chunk (memory bound; default 262144)")
-    parser.add_argument("--batch-size", type=int, default=256)
+    add_batch_size_argument(parser)
     parser.add_argument("--weights", choices=["best", "last"], default="best")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    add_threads_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -54,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace) -> int:
+    from motifnet.devices import set_cpu_threads
     from motifnet.io.fasta import iter_fasta
     from motifnet.io.files import atomic_write
     from motifnet.runs import load_run
@@ -61,6 +65,7 @@ def _model(args: argparse.Namespace) -> int:
     from motifnet.scan import PeakCaller, ScanSummary, check_window, scan_records, target_index
     from motifnet.strands import default_strands
 
+    set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
     window = trained.input_length if args.window is None else args.window
     check_window(trained.model, window)

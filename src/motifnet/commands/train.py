@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from motifnet.commands._common import add_threads_argument
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -27,8 +29,7 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help="shortcut for --set epochs=N")
     parser.add_argument("--seed", type=int, help="shortcut for --set seed=N")
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
-    parser.add_argument("--threads", default="auto",
-                        help="CPU threads for torch: a number, or auto (default: the cores other work leaves free)")
+    add_threads_argument(parser)
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     parser.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress output")

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections import Counter
 
+from motifnet.commands._common import add_batch_size_argument, add_threads_argument
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -22,13 +24,15 @@ def register(subparsers) -> None:
     parser.add_argument("--window", type=int, help="window length (default: the run's input length)")
     parser.add_argument("--strands", choices=["forward", "reverse", "both"],
                         help="default: both for DNA runs, forward for RNA runs")
-    parser.add_argument("--batch-size", type=int, default=256)
+    add_batch_size_argument(parser)
     parser.add_argument("--weights", choices=["best", "last"], default="best")
     parser.add_argument("--device", default="cpu")
+    add_threads_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from motifnet.devices import set_cpu_threads
     from motifnet.errors import MotifnetError
     from motifnet.io.fasta import iter_fasta
     from motifnet.io.vcf import read_vcf
@@ -36,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from motifnet.scan.variants import score_variants, write_variants_tsv
     from motifnet.scan.windows import check_window
 
+    set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
     window = trained.input_length if args.window is None else args.window
     check_window(trained.model, window)

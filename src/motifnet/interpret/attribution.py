@@ -18,9 +18,16 @@ Shapes: attributions are float32 ``[N, 4, L]`` on the CPU.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from motifnet.errors import MotifnetError
+from motifnet.devices import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 METHODS = ("ism", "saliency", "grad_x_input", "integrated_gradients")
 
@@ -54,12 +61,13 @@ def _select(logits, target):
     return logits.gather(1, target.view(-1, 1)).squeeze(1)
 
 
-def _select_outputs(model, x, target):
+def _select_outputs(model: nn.Module, x, target):
     """``func`` for :func:`~motifnet.predict.forward_batches`: the explained logit ``[B]`` (float32)."""
     return _select(model(x), target).float()
 
 
-def predict_outputs(model, x, target=None, batch_size: int = 256, device=None):
+def predict_outputs(model: nn.Module, x, target=None, batch_size: int = DEFAULT_BATCH_SIZE,
+                    device: torch.device | str | None = None):
     """The explained logit of each sequence ``[N]`` (float32, CPU)."""
     import torch
 
@@ -70,7 +78,8 @@ def predict_outputs(model, x, target=None, batch_size: int = 256, device=None):
     return forward_batches(model, x, _select_outputs, (targets,), batch_size=batch_size, device=device)
 
 
-def ism(model, x, target=None, batch_size: int = 1024, device=None, quiet: bool = True):
+def ism(model: nn.Module, x, target=None, batch_size: int = DEFAULT_BATCH_SIZE,
+        device: torch.device | str | None = None, quiet: bool = True):
     """In-silico saturation mutagenesis: ``effects[i, c, l] = f(x_i with base c at l) - f(x_i)``.
 
     Only real edits are run: the observed base of each position is skipped (its effect is 0);
@@ -123,7 +132,7 @@ def ism_importance(effects, x):
     return -(effects * (1.0 - x)).sum(dim=1, keepdim=True) / alternatives * x
 
 
-def _input_gradient(model, x, target):
+def _input_gradient(model: nn.Module, x, target):
     """``func`` for :func:`~motifnet.predict.forward_batches` with gradients: ``d f_target / d x``."""
     import torch
 
@@ -132,7 +141,8 @@ def _input_gradient(model, x, target):
     return grad.float()
 
 
-def gradients(model, x, target=None, batch_size: int = 256, device=None):
+def gradients(model: nn.Module, x, target=None, batch_size: int = DEFAULT_BATCH_SIZE,
+              device: torch.device | str | None = None):
     """``d f_target / d x`` ``[N, 4, L]`` at the input (float32, CPU)."""
     import torch
 
@@ -145,7 +155,8 @@ def gradients(model, x, target=None, batch_size: int = 256, device=None):
     return forward_batches(model, x, _input_gradient, (targets,), batch_size=batch_size, device=device, gradients=True)
 
 
-def saliency(model, x, target=None, center: bool = True, batch_size: int = 256, device=None):
+def saliency(model: nn.Module, x, target=None, center: bool = True, batch_size: int = DEFAULT_BATCH_SIZE,
+             device: torch.device | str | None = None):
     """Saliency map: the input gradient ``[N, 4, L]``; with ``center`` the mean over the four
     channels is removed at each position (Majdandzic et al. 2023), which removes the component
     of the gradient that points off the one-hot simplex."""
@@ -153,7 +164,8 @@ def saliency(model, x, target=None, center: bool = True, batch_size: int = 256, 
     return grad - grad.mean(dim=1, keepdim=True) if center else grad
 
 
-def grad_x_input(model, x, target=None, center: bool = True, batch_size: int = 256, device=None):
+def grad_x_input(model: nn.Module, x, target=None, center: bool = True, batch_size: int = DEFAULT_BATCH_SIZE,
+                 device: torch.device | str | None = None):
     """Gradient x input ``[N, 4, L]``: the (centred) gradient at each observed base, 0 elsewhere."""
     x = _as_one_hot(x)
     return saliency(model, x, target, center, batch_size, device) * x
@@ -175,14 +187,14 @@ def _baseline(x, kind: str, seed: int):
 
 
 def integrated_gradients(
-    model,
+    model: nn.Module,
     x,
     target=None,
     baseline: str = "shuffle",
     steps: int = 32,
     n_baselines: int = 1,
-    batch_size: int = 256,
-    device=None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    device: torch.device | str | None = None,
     seed: int = 0,
     return_delta: bool = False,
 ):
@@ -221,7 +233,7 @@ def integrated_gradients(
     return attributions, delta
 
 
-def attribute(model, x, method: str = "grad_x_input", target=None, **options):
+def attribute(model: nn.Module, x, method: str = "grad_x_input", target=None, **options):
     """Observed-base attribution map ``[N, 4, L]`` by ``method`` (one of :data:`METHODS`):
     'ism' (:func:`ism_importance` of :func:`ism`), 'saliency' (centred gradient at the observed
     base, i.e. the same as 'grad_x_input'), 'grad_x_input', 'integrated_gradients'.

@@ -9,11 +9,18 @@ signed offset between the two centres (predicted - true), in positions.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
 
 from motifnet.errors import MotifnetError
+from motifnet.devices import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 def best_windows(scores: np.ndarray, width: int | np.ndarray) -> np.ndarray:
@@ -138,7 +145,8 @@ def localize(
     return Localization(rows, predicted, start, end, hit, centre - true_centre, chance)
 
 
-def activation_scores(model_or_conv, x, filters=None, centres=None, batch_size: int = 256, device=None) -> np.ndarray:
+def activation_scores(model_or_conv: nn.Module, x, filters=None, centres=None,
+                      batch_size: int = DEFAULT_BATCH_SIZE, device: torch.device | str | None = None) -> np.ndarray:
     """Per-position scores ``[N, L]`` from first-layer activations: at each position, the largest
     activation (relative to each filter's maximum over ``x``) of the chosen ``filters`` (default
     all) whose motif centre falls there.

@@ -183,7 +183,7 @@ def _progress(message: str, quiet: bool) -> None:
 
 
 def interpret(
-    model: "nn.Module",
+    model: nn.Module,
     data: "SeqData",
     out: str | Path,
     options: Options | None = None,
@@ -238,7 +238,8 @@ def _headline(summary: dict, figures: list[dict]) -> dict:
     attributions = summary.get("attributions", {})
     recovery = filters.get("recovery_best", {})
     headline = {key: filters.get(key) for key in FILTER_HEADLINE}
-    headline.update({key: recovery.get(key) for key in ("filter_match_fraction", "motif_recovery_fraction", "recovered")})
+    for key in ("filter_match_fraction", "motif_recovery_fraction", "recovered"):
+        headline[key] = recovery.get(key)
     if "attributions" in summary:
         localization = attributions.get("localization")
         if localization is None and "note" in attributions:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
@@ -28,6 +28,11 @@ from motifnet.errors import MotifnetError
 from motifnet.io.files import atomic_write
 from motifnet.io.vcf import VcfRecord, is_sequence_allele
 from motifnet.sequence import decode, encode
+from motifnet.devices import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 @dataclass
@@ -79,14 +84,14 @@ def variant_windows(tokens: np.ndarray, record: VcfRecord, alt: str, window: int
 
 
 def score_variants(
-    model,
+    model: nn.Module,
     genome: Iterable[tuple[str, str]],
     records: Sequence[VcfRecord],
     window: int,
     strands: str | None = None,
     alphabet: str = "DNA",
-    batch_size: int = 256,
-    device=None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    device: torch.device | str | None = None,
 ) -> list[VariantScore]:
     """Score every ALT allele of ``records`` against the genome (streamed, one chromosome at a time).
 

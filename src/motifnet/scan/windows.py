@@ -32,13 +32,18 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from motifnet.errors import MotifnetError
 from motifnet.sequence import encode, reverse_complement_tokens
 from motifnet.strands import STRANDS, check_combine, check_strands, combine_strands, default_strands, reads_both_strands
+from motifnet.devices import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 METHODS = ("auto", "fast", "window")
 DEFAULT_CHUNK_SIZE = 1 << 18
@@ -90,7 +95,7 @@ class _StrandSetup:
     regression_loss: str = "mse"
 
 
-def _strand_setup(model, strands: str, alphabet: str, combine: str = "max", task: str = "binary",
+def _strand_setup(model: nn.Module, strands: str, alphabet: str, combine: str = "max", task: str = "binary",
                   regression_loss: str = "mse") -> _StrandSetup:
     from motifnet.models import ReverseComplement
 
@@ -115,7 +120,7 @@ def _combine(per_strand: list[np.ndarray], setup: _StrandSetup) -> tuple[np.ndar
     return combine_strands(forward, reverse, setup.combine, setup.task, setup.regression_loss)
 
 
-def check_window(model, window: int, device=None) -> int:
+def check_window(model: nn.Module, window: int, device: torch.device | str | None = None) -> int:
     """Run the model once on an all-N window; return the number of targets T.
 
     Raises:
@@ -145,7 +150,8 @@ def check_window(model, window: int, device=None) -> int:
 
 
 def score_windows(
-    model, tokens: np.ndarray, strands: str = "both", alphabet: str = "DNA", batch_size: int = 256, device=None,
+    model: nn.Module, tokens: np.ndarray, strands: str = "both", alphabet: str = "DNA",
+    batch_size: int = DEFAULT_BATCH_SIZE, device: torch.device | str | None = None,
     combine: str = "max", task: str = "binary", regression_loss: str = "mse",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Window path: score windows given as tokens ``[n, L]`` one by one (in batches), with
@@ -182,7 +188,7 @@ def window_count(length: int, window: int, stride: int) -> int:
     return 0 if length < window else (length - window) // stride + 1
 
 
-def fast_path_available(model, window: int, device=None) -> bool:
+def fast_path_available(model: nn.Module, window: int, device: torch.device | str | None = None) -> bool:
     """Whether :func:`scan_tokens` can use the fast path for this model, window and device."""
     return _fast_plan(_strand_setup(model, "forward", "DNA"), window, device) is not None
 
@@ -200,7 +206,7 @@ def _fast_plan(setup: _StrandSetup, window: int, device):
 
 
 def scan_tokens(
-    model,
+    model: nn.Module,
     tokens: np.ndarray,
     window: int,
     stride: int = 1,
@@ -208,8 +214,8 @@ def scan_tokens(
     alphabet: str = "DNA",
     method: str = "auto",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    batch_size: int = 256,
-    device=None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    device: torch.device | str | None = None,
     combine: str = "max",
     task: str = "binary",
     regression_loss: str = "mse",
@@ -271,7 +277,7 @@ def scan_tokens(
 
 
 def scan_records(
-    model,
+    model: nn.Module,
     records: Iterable[tuple[str, str | np.ndarray]],
     window: int,
     stride: int = 1,
@@ -279,9 +285,9 @@ def scan_records(
     alphabet: str = "DNA",
     method: str = "auto",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    batch_size: int = 256,
-    device=None,
-    quiet: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    device: torch.device | str | None = None,
+    quiet: bool = True,
     summary: ScanSummary | None = None,
     combine: str = "max",
     task: str = "binary",

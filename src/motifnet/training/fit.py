@@ -109,7 +109,7 @@ def _check_valid_classes(valid: SeqData) -> None:
         )
 
 
-def _check_model(model: "nn.Module", data: SeqData, device: "torch.device") -> None:
+def _check_model(model: nn.Module, data: SeqData, device: torch.device) -> None:
     """A forward pass on two sequences (eval mode, no gradients): the output must be
     ``[2, n_targets]``.
 
@@ -328,7 +328,7 @@ class _Progress:
 
 
 def fit(
-    model: "nn.Module",
+    model: nn.Module,
     train: SeqData,
     valid: SeqData | None = None,
     *,
@@ -394,7 +394,7 @@ def fit(
     return _finish(model, setup, progress, out_dir, epoch, seconds)
 
 
-def _setup(model: "nn.Module", train: SeqData, valid: SeqData | None, opts: FitOptions) -> _Setup:
+def _setup(model: nn.Module, train: SeqData, valid: SeqData | None, opts: FitOptions) -> _Setup:
     """Check the data and model, make the validation split and fixed negatives, place the model
     on its device (and process group), choose the monitored metric and validation strands, and
     build the loss, optimizer, scheduler and gradient scaler.
@@ -460,7 +460,7 @@ def _choose_monitor(train: SeqData, valid: SeqData | None, opts: FitOptions) -> 
     return monitor
 
 
-def _run_config(model: "nn.Module", setup: _Setup, run_info: dict | None) -> dict:
+def _run_config(model: nn.Module, setup: _Setup, run_info: dict | None) -> dict:
     """config.json of the run folder: the model, data description and training options."""
     from motifnet import runs
 
@@ -479,7 +479,7 @@ def _run_config(model: "nn.Module", setup: _Setup, run_info: dict | None) -> dic
     }
 
 
-def _open_run(model: "nn.Module", setup: _Setup, out_dir: Path | None, resume: bool, overwrite: bool,
+def _open_run(model: nn.Module, setup: _Setup, out_dir: Path | None, resume: bool, overwrite: bool,
               run_info: dict | None) -> _Progress:
     """Prepare the run folder (write config.json) and, with ``resume``, load the model, optimizer,
     scheduler and progress of its last completed epoch.
@@ -520,7 +520,7 @@ def _open_run(model: "nn.Module", setup: _Setup, out_dir: Path | None, resume: b
     return progress
 
 
-def _run_epoch(net: "nn.Module", setup: _Setup, epoch: int, out_dir: Path | None, show: bool) -> float:
+def _run_epoch(net: nn.Module, setup: _Setup, epoch: int, out_dir: Path | None, show: bool) -> float:
     """One training epoch on this rank's shard (fresh negatives of the epoch, if any); the mean loss.
 
     Raises:
@@ -544,7 +544,7 @@ def _run_epoch(net: "nn.Module", setup: _Setup, epoch: int, out_dir: Path | None
         ) from None
 
 
-def _validation_row(model: "nn.Module", setup: _Setup, epoch: int, train_loss: float) -> tuple[dict, float]:
+def _validation_row(model: nn.Module, setup: _Setup, epoch: int, train_loss: float) -> tuple[dict, float]:
     """The epoch's history row (epoch, train_loss, valid_loss, valid_<monitor>, valid_accuracy
     for multiclass, lr) and the monitored value (the training loss without validation)."""
     row: dict = {"epoch": epoch, "train_loss": train_loss}
@@ -563,7 +563,7 @@ def _validation_row(model: "nn.Module", setup: _Setup, epoch: int, train_loss: f
     return row, value
 
 
-def _record_epoch(model: "nn.Module", setup: _Setup, progress: _Progress, row: dict, value: float,
+def _record_epoch(model: nn.Module, setup: _Setup, progress: _Progress, row: dict, value: float,
                   out_dir: Path | None) -> None:
     """Append ``row`` to the history, step the scheduler, and keep the weights (in memory and as
     model.safetensors) when ``value`` improves on the best, else count a bad epoch."""
@@ -594,7 +594,7 @@ def _decide_stop(setup: _Setup, progress: _Progress, elapsed: float, epoch_secon
         progress.stopped_early = distributed.any_rank(progress.stopped_early, setup.device)  # time limits differ
 
 
-def _checkpoint(model: "nn.Module", setup: _Setup, progress: _Progress, out_dir: Path | None, epoch: int,
+def _checkpoint(model: nn.Module, setup: _Setup, progress: _Progress, out_dir: Path | None, epoch: int,
                 elapsed: float) -> None:
     """The training state after ``epoch`` (last weights, optimizer, scheduler, progress) and
     history.csv, on the main rank of a run with a folder."""
@@ -607,7 +607,7 @@ def _checkpoint(model: "nn.Module", setup: _Setup, progress: _Progress, out_dir:
     runs.write_history(out_dir / runs.HISTORY_FILE, progress.history)
 
 
-def _finish(model: "nn.Module", setup: _Setup, progress: _Progress, out_dir: Path | None, epoch: int,
+def _finish(model: nn.Module, setup: _Setup, progress: _Progress, out_dir: Path | None, epoch: int,
             seconds: float) -> FitResult:
     """Load the best weights into ``model`` (eval mode), validate it once more, write metrics.json."""
     from motifnet import runs
