@@ -98,3 +98,16 @@ def test_shipped_examples_interpret_options_are_valid():
         for arm in load_experiment(example_path(name)).arms():
             if arm.interpret:
                 Options.from_mapping(arm.interpret if isinstance(arm.interpret, dict) else {})
+
+
+def test_cli_skips_steps_and_prints_its_headline(run_and_data, capsys):
+    folder = run_and_data
+    out = folder / "attributions_only"
+    code = main(["interpret", "--run", str(folder / "run"), "--data", str(folder / "data" / "test"), "--out", str(out),
+                 "--split", "all", "--no-filters", "--n-attributions", "5", "--n-examples", "0"])
+    assert code == 0
+    assert str(out) in capsys.readouterr().out
+    assert _files(out) == {"interpret.json", "localization.json", "attributions.npz"}
+    summary = json.loads((out / "interpret.json").read_text())
+    assert "filters" not in summary and summary["settings"]["filters"] is False and summary["figures"] == []
+    assert "localization_accuracy" in summary

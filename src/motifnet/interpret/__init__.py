@@ -7,7 +7,8 @@
 - :mod:`.attribution`: ISM, saliency, gradient x input, integrated gradients;
 - :mod:`.localization`: predicted sites from attributions or activations vs the true sites;
 - :mod:`.logos`: logomaker figures (returned as matplotlib Figures, saved as PNG/SVG);
-- :mod:`.pipeline`: everything above on a run folder and a data set (the ``interpret`` command).
+- :mod:`.pipeline`: everything above on a model and a data set, written to a folder: the one
+  implementation behind ``motifnet interpret`` and the experiment step.
 
 Submodules import torch / matplotlib / memelite where used; import them directly, e.g.
 ``from motifnet.interpret.filters import activation_motifs``.

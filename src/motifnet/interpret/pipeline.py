@@ -247,8 +247,10 @@ def _headline(summary: dict, figures: list[dict]) -> dict:
         headline.update(localization_accuracy=(localization or {}).get("hit_rate"), localization=localization,
                         attribution_method=attributions.get("method"))
     headline["figures"] = figures
-    return {key: value for key, value in headline.items() if value is not None or key == "localization_accuracy"
-            and "attributions" in summary}
+    kept = {key: value for key, value in headline.items() if value is not None}
+    if "attributions" in summary:  # None: attributions ran but nothing could be localized
+        kept.setdefault("localization_accuracy", None)
+    return kept
 
 
 def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: bool, database,
