@@ -83,6 +83,21 @@ def test_conclusions_follow_the_numbers():
         "LSTM beat RNN on test AUROC at 0 of 4")
 
 
+def test_compare_on_states_comparisons_on_more_metrics():
+    from motifnet.report.experiment import compute_conclusions
+
+    values = [2, 50]
+    rows = [{"label": "CNN-exp", "sweep_value": v, "auroc": 0.98, "koo_eddy_true_fraction": f} for v, f in zip(values, [0.6, 0.9])]
+    rows += [{"label": "CNN", "sweep_value": v, "auroc": 0.99, "koo_eddy_true_fraction": f} for v, f in zip(values, [0.0, 0.9])]
+    options = {"metrics": ["koo_eddy_true_fraction"], "compare": [["CNN-exp", "CNN"]]}
+    plain = compute_conclusions(rows, options, "auroc", ["CNN-exp", "CNN"], values, "pool", {})
+    wider = compute_conclusions(rows, {**options, "compare_on": ["koo_eddy_true_fraction"]}, "auroc", ["CNN-exp", "CNN"],
+                                values, "pool", {})
+    added = [s for s in wider if s not in plain]
+    assert any(s.startswith("CNN-exp beat CNN on fraction of all filters with any match to a true motif") for s in added)
+    assert not any("CNN-exp beat CNN on fraction" in s for s in plain)
+
+
 def test_spearman_handles_ties_and_constants():
     assert concl.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert concl.spearman([1, 2, 3, 4], [1, 1, 2, 2]) == pytest.approx(0.894427, rel=1e-5)
