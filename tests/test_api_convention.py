@@ -62,3 +62,11 @@ def test_every_command_that_runs_a_model_takes_threads(command):
         assert {"--batch-size", "--device"} <= options
         batch = next(a for a in subparsers.choices[command]._actions if "--batch-size" in a.option_strings)
         assert batch.default == DEFAULT_BATCH_SIZE
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "scan", "variants", "interpret", "run", "demo"])
+def test_commands_that_train_default_to_one_thread_so_results_do_not_depend_on_the_load(command):
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    threads = next(a for a in subparsers.choices[command]._actions if "--threads" in a.option_strings)
+    assert threads.default == ("1" if command in ("train", "run", "demo") else "auto")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from motifnet.commands._common import add_threads_argument
+from motifnet.commands._common import TRAINING_THREADS, add_threads_argument
 
 
 def add_experiment_options(parser: argparse.ArgumentParser, default_out: str | None) -> None:
@@ -15,7 +15,7 @@ def add_experiment_options(parser: argparse.ArgumentParser, default_out: str | N
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. --set train.epochs=2 or --set models.LSTM.params.hidden=64 "
                              "(repeatable; VALUE is read as YAML)")
-    add_threads_argument(parser)
+    add_threads_argument(parser, trains=True)
     parser.add_argument("--quiet", action="store_true", help="no progress bars or step lines")
 
 
@@ -39,7 +39,7 @@ def run(args) -> int:
     return execute(experiment, args.out or f"runs/{experiment.name}", args.quiet, args.threads)
 
 
-def execute(experiment, out: str, quiet: bool, threads: int | str | None = "auto") -> int:
+def execute(experiment, out: str, quiet: bool, threads: int | str | None = TRAINING_THREADS) -> int:
     """Run ``experiment`` into ``out`` with ``threads`` CPU threads
     (:func:`motifnet.devices.set_cpu_threads`) and print where the report is and its conclusions."""
     import json

@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help="shortcut for --set epochs=N")
     parser.add_argument("--seed", type=int, help="shortcut for --set seed=N")
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
-    add_threads_argument(parser)
+    add_threads_argument(parser, trains=True)
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     parser.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress output")

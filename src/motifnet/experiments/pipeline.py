@@ -6,7 +6,7 @@ Output folder layout (``DIR`` = ``motifnet run ... --out DIR``)::
     DIR/data/<dataset>/              train/ valid/ test/ stores, summary.json
     DIR/train/<arm>/                 run/ (motifnet run folder: config, weights, history), train.json
     DIR/evaluate/<arm>/              scores.npy (test predictions [N, T]), metrics.json
-    DIR/interpret/<arm>/             interpret.json, figures (PNG) listed in figures.json
+    DIR/interpret/<arm>/             the files of motifnet interpret (interpret.json lists the figures)
     DIR/report/                      report.html (self-contained), results.json, results.md
 
 Every step folder ends with ``DONE.json`` (see :mod:`motifnet.experiments.steps`).
