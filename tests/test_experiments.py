@@ -213,7 +213,7 @@ def test_replicates_are_reported_as_mean_and_sd(tmp_path):
     accuracies = [r["accuracy"] for r in runs]
     assert row["accuracy"] == pytest.approx(np.mean(accuracies))
     assert row["accuracy_sd"] == pytest.approx(np.std(accuracies, ddof=1))
-    assert cell(row, "accuracy") == f"{np.mean(accuracies):.3f} ± {np.std(accuracies, ddof=1):.3f}"
+    assert cell(row, "accuracy") == f"{np.mean(accuracies):.3f} ± {np.std(accuracies, ddof=1):.2g}"
     assert "±" in (tmp_path / "run" / "report" / "results.md").read_text()
     assert "Replicates" in (tmp_path / "run" / "report" / "report.html").read_text()
     plain = [{"label": "A", "sweep_value": None, "accuracy": 0.5}]

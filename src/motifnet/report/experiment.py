@@ -27,7 +27,7 @@ TABLE_COLUMNS = [
     "localization_accuracy", "grad_norm_init", "grad_norm_final", "n_parameters", "epochs_run", "train_seconds",
 ]
 FORMATS = {
-    "n_parameters": "{:,}", "epochs_run": "{}", "train_seconds": "{:.1f}", "grad_norm_init": "{:.3g}",
+    "n_parameters": "{:,}", "epochs_run": "{:.3g}", "train_seconds": "{:.1f}", "grad_norm_init": "{:.3g}",
     "grad_norm_final": "{:.3g}",
 }
 
@@ -470,7 +470,7 @@ def cell(row: Mapping[str, Any], column: str) -> str:
     text = _plain(row.get(column), fmt)
     sd = row.get(f"{column}_sd")
     if column not in ("n_parameters", "epochs_run") and concl._finite(sd) and len(row.get("seeds") or ()) > 1:
-        text += f" ± {_plain(sd, fmt)}"
+        text += f" ± {_plain(sd, fmt) if fmt else f'{sd:.2g}'}"
     return text
 
 
