@@ -39,7 +39,7 @@ def test_iter_fasta_streams_a_large_gzip_file(tmp_path):
 def test_rbp31_style_headers_give_binary_labels(tmp_path):
     path = write(
         tmp_path / "train.fa.gz",
-        "> chr1,+,368294,368394; class:0\nACGTAC\n> chr1,+,1,7; class:1\nUUGCAC\n> chr2,-,5,11; class:1\nAAGGCC\n",
+        "> chr1,+,368294,368394; class:0\nACGTAC\n> chr1,+,1,7; class:1\nTTGCAC\n> chr2,-,5,11; class:1\nAAGGCC\n",
         compress=True,
     )
     data = read_data(path)
@@ -48,7 +48,7 @@ def test_rbp31_style_headers_give_binary_labels(tmp_path):
     assert list(data.annotations["chrom"]) == ["chr1", "chr1", "chr2"]  # for chromosome splits
     assert data.annotations["start"].tolist() == [368294, 1, 5] and list(data.annotations["strand"]) == ["+", "+", "-"]
     assert read_data(path, coordinates=False).annotations == {}
-    assert data.alphabet == "DNA"  # T present; U treated as T
+    assert data.alphabet == "DNA"  # written with T, as RBP-31 is
     assert read_data(path, alphabet="RNA").alphabet == "RNA"
 
 

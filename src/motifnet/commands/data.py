@@ -6,12 +6,14 @@ import argparse
 import json
 import sys
 
+from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument
+
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of :func:`motifnet.io.read_data` as command-line flags (reusable by other commands)."""
     group = parser.add_argument_group("reading the input")
     group.add_argument("--format", choices=("store", "fasta", "table", "bed"), help="default: from the name or content")
-    group.add_argument("--alphabet", choices=("DNA", "RNA"), type=str.upper, help="default: RNA if U and no T")
+    add_alphabet_argument(group)
     group.add_argument("--task", choices=("binary", "multiclass", "multilabel", "regression"), help="default: from the labels")
     group.add_argument("--label", help="one label for every record (e.g. 1 for positives)")
     group.add_argument("--label-pattern", help="FASTA: regular expression whose group 1 is the label in a header "
@@ -29,8 +31,9 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_input(args: argparse.Namespace):
-    """Read ``args.inputs`` (one path, or one FASTA per class) with the flags of :func:`add_input_arguments`."""
-    from motifnet.io import read_data
+    """Read ``args.inputs`` (one path, one FASTA per class, or files with labels ``pos.fa=1 neg.fa=0``)
+    with the flags of :func:`add_input_arguments`."""
+    from motifnet.commands._inputs import read_inputs
 
     options = {
         "task": args.task,
@@ -45,25 +48,25 @@ def read_input(args: argparse.Namespace):
         "edge": args.edge,
         "stranded": False if args.unstranded else None,
     }
-    paths = args.inputs if len(args.inputs) > 1 else args.inputs[0]
     classes = False if args.concat else None
-    return read_data(paths, format=args.format, alphabet=args.alphabet, classes=classes, **options)
+    return read_inputs(args.inputs, format=args.format, alphabet=args.alphabet, classes=classes, **options)
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "data", help="summarise or convert sequence data",
         description="Summarise or convert sequence data: FASTA(.gz), DeepBind .seq, TSV/CSV, BED/narrowPeak + genome, "
-        "or a motifnet data folder. Several FASTA files are read as one file per class.",
+        "or a motifnet data folder. Several FASTA files are read as one file per class; PATH=LABEL gives "
+        "each file its label (pos.fa=1 neg.fa=0).",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     summary = actions.add_parser("summary", help="counts, lengths, class balance, GC, N fraction")
-    summary.add_argument("inputs", nargs="+", metavar="PATH")
+    summary.add_argument("inputs", nargs="+", metavar="PATH", help=DATA_FILES_HELP)
     summary.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_input_arguments(summary)
     summary.set_defaults(func=run_summary)
     convert = actions.add_parser("convert", help="write the input as a motifnet data folder (memory-mappable)")
-    convert.add_argument("inputs", nargs="+", metavar="PATH")
+    convert.add_argument("inputs", nargs="+", metavar="PATH", help=DATA_FILES_HELP)
     convert.add_argument("--out", required=True, help="the data folder to write")
     convert.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     add_input_arguments(convert)

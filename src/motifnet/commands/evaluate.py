@@ -24,11 +24,12 @@ def run(args: argparse.Namespace) -> int:
 
     from motifnet.metrics import evaluate, headline
     from motifnet.jsonio import json_safe, write_json
+    from motifnet.commands._inputs import describe_inputs
     from motifnet.commands._scoring import score_data
 
     trained, data, scores, strands = score_data(args, labelled=True)
     result = evaluate(trained.task, data.targets, scores, trained.target_names)
-    result.update({"run": str(args.run), "data": str(args.data), "strands": strands})
+    result.update({"run": str(args.run), "data": describe_inputs(args.data), "strands": strands})
     if args.out:
         write_json(args.out, result)
         shown = " ".join(f"{k} {v:.4f}" for k, v in headline(result).items() if v == v)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from motifnet.commands._common import add_batch_size_argument, add_threads_argument
+from motifnet.commands._scoring import add_data_arguments
 
 
 def register(subparsers) -> None:
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
         "also scores motif recovery and localization.",
     )
     parser.add_argument("--run", required=True, help="run folder written by `motifnet train`")
-    parser.add_argument("--data", required=True, help="data to interpret on (any format `read_data` reads)")
+    add_data_arguments(parser, "data to interpret on (any format `read_data` reads)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--database", default="JASPAR2024",
                         help="a JASPAR release (JASPAR2024, JASPAR2022, ...) or a MEME/JASPAR/TRANSFAC file")
@@ -54,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
     from motifnet.devices import set_cpu_threads
     from motifnet.errors import MotifnetError
     from motifnet.interpret.pipeline import Options, interpret
-    from motifnet.io import read_data
-    from motifnet.runs import check_compatible, load_run
+    from motifnet.commands._inputs import describe_inputs
+    from motifnet.commands._scoring import read_run_data
+    from motifnet.runs import load_run
 
     for name in ("n_filter_sequences", "n_attributions", "n_logos", "n_examples"):
         if getattr(args, name) < 0:
@@ -64,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise MotifnetError(f"--threshold must be in (0, 1], got {args.threshold}")
     set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
-    data = read_data(args.data)
-    check_compatible(trained, data, args.data)
+    data = read_run_data(args, trained)
     options = Options(
         filters=args.filters,
         attributions=args.attributions,
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         split=args.split,
         seed=args.seed,
         batch_size=args.batch_size,
-        extra={"run": str(args.run), "data": str(args.data)},
+        extra={"run": str(args.run), "data": describe_inputs(args.data)},
     )
     summary = interpret(trained.model, data, args.out, options, quiet=args.quiet, task=trained.task)
     if not args.quiet:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from motifnet.commands._common import add_threads_argument
+from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument
 
 
 def register(subparsers) -> None:
@@ -17,8 +18,10 @@ def register(subparsers) -> None:
         "--set key=value (training options such as epochs, lr, batch_size, optimizer, schedule, patience, "
         "augment=rc,shift, amp, seed; anything else is a model parameter, e.g. n_filters=32).",
     )
-    parser.add_argument("--data", required=True, help="training data")
-    parser.add_argument("--valid", help="validation data (default: a seeded stratified split of --data)")
+    parser.add_argument("--data", required=True, nargs="+", metavar="PATH", help=f"training data: {DATA_FILES_HELP}")
+    parser.add_argument("--valid", nargs="+", metavar="PATH",
+                        help="validation data, read as --data (default: a seeded stratified split of --data)")
+    add_alphabet_argument(parser, "default: RNA if U and no T; recorded in the run folder")
     parser.add_argument("--model", required=True, help="model name (see `motifnet describe`)")
     parser.add_argument("--preset", help="named configuration of the model (e.g. paper, encode, classroom)")
     parser.add_argument("--config", help="YAML/JSON settings file")
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     from motifnet.commands._settings import parse_assignments, read_settings_file, split_settings
     from motifnet.devices import set_cpu_threads
-    from motifnet.io import read_data
+    from motifnet.commands._inputs import describe_inputs, read_inputs
     from motifnet.metrics import headline
     from motifnet.models import build
     from motifnet.training import fit
@@ -57,11 +60,11 @@ def run(args: argparse.Namespace) -> int:
     for key in ("negatives", "epochs", "seed", "device"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
-    train = read_data(args.data)
-    valid = read_data(args.valid) if args.valid else None
+    train = read_inputs(args.data, alphabet=args.alphabet)
+    valid = read_inputs(args.valid, alphabet=args.alphabet or train.alphabet) if args.valid else None
     torch.manual_seed(int(options.get("seed", 0)))
     model = build(args.model, n_targets=train.n_targets, input_length=train.length, preset=preset, **model_params)
-    info = {"data": {"train": str(args.data), "valid": None if args.valid is None else str(args.valid)}}
+    info = {"data": {"train": describe_inputs(args.data), "valid": describe_inputs(args.valid)}}
     result = fit(model, train, valid, out_dir=args.out, resume=args.resume, overwrite=args.overwrite,
                  quiet=args.quiet, run_info=info, **options)
     if rank_and_size()[0] == 0:

@@ -90,18 +90,22 @@ def filter_match_figure(
     offset: int = 0,
     strand: str = "+",
     e_value: float | None = None,
+    alphabet: str = "DNA",
 ):
     """A learned filter's logo above its best database match, aligned as Tomtom aligned them.
 
     Args:
         query: learned PPM ``[4, k]``; target: the match's PPM ``[4, k']`` or None (filter alone).
         offset, strand: the alignment from the Tomtom table.
+        alphabet: of the filter, "DNA" (A C G T) or "RNA" (A C G U); the match is drawn in its
+            database's DNA letters.
     """
     if target is None:
-        return motif_logo_figure(query, query_name)
+        return motif_logo_figure(query, query_name, alphabet)
     q, t = aligned_pair(query, target, offset, strand)
     figure, axes = _figure(max(3.0, 0.32 * q.shape[1]), 3.4, rows=2)
-    _draw(axes[0, 0], _information_matrix(np.nan_to_num(q, nan=0.25)), f"{query_name} (learned)")
+    _draw(axes[0, 0], _information_matrix(np.nan_to_num(q, nan=0.25)), f"{query_name} (learned)",
+          letters=_letters(alphabet))
     match = f"{target_name} ({'reverse complement' if strand == '-' else 'forward'})"
     if e_value is not None:
         match += f", E = {e_value:.2g}"

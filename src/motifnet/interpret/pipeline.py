@@ -315,7 +315,7 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
                 first.append(min((names.index(f) for f in matched), key=lambda q: e_best[q]))
     significant = [int(q) for q in np.argsort(e_best, kind="stable") if e_best[q] < opts.e_value]
     order = list(dict.fromkeys(first + significant))[: opts.n_logos]
-    _filter_logos(result, queries, names, order, database, out, opts.formats, figures)
+    _filter_logos(result, queries, names, order, database, out, opts.formats, figures, data.alphabet)
     info["logos"] = [f"filter_{names[q]}" for q in order]
     by_target: dict[str, tuple[list[int], list[float]]] = {}
     for q in range(len(kept)):
@@ -330,8 +330,8 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
 
 
 def _filter_logos(result, queries, names: list[str], order: list[int], database, out: Path, formats,
-                  figures: list[dict]) -> None:
-    """Each filter of ``order`` above its best match, into ``out/logos``."""
+                  figures: list[dict], alphabet: str = "DNA") -> None:
+    """Each filter of ``order`` above its best match (the filter in ``alphabet``'s letters), into ``out/logos``."""
     from motifnet.interpret.logos import filter_match_figure, save_figure
 
     best = result.best()
@@ -340,7 +340,7 @@ def _filter_logos(result, queries, names: list[str], order: list[int], database,
         e_value = float(result.e_values[q, t])
         figure = filter_match_figure(queries[q], names[q], database.probabilities[t],
                                      f"{database.ids[t]} {database.names[t]}", int(result.offsets[q, t]),
-                                     "-" if result.strands[q, t] else "+", e_value)
+                                     "-" if result.strands[q, t] else "+", e_value, alphabet)
         save_figure(figure, out / "logos" / f"filter_{names[q]}", formats)
         figures.append({"file": f"logos/filter_{names[q]}.png", "kind": "filters",
                         "caption": f"{names[q]} vs {database.names[t]} (E = {e_value:.2g})"})

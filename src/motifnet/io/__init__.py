@@ -4,6 +4,7 @@
 >>> data = read_data("ARID3A_AC.seq.gz")                        # DeepBind table
 >>> data = read_data("train.fa.gz", alphabet="RNA")             # labels from `class:1` headers
 >>> data = read_data(["positives.fa", "negatives.fa"])          # one file per class
+>>> data = read_labelled([("bound.fa", 1), ("other.fa", 0)])    # the same, labels given
 >>> data = read_data("peaks.narrowPeak", genome="hg38.fa", width=101)
 >>> data = read_data("store_folder")                            # a saved SeqData (memory-mapped)
 """
@@ -33,7 +34,7 @@ from motifnet.io.tables import TABLE_SUFFIXES, read_table, write_table
 FORMATS = ("store", "fasta", "table", "bed")
 
 __all__ = [
-    "FORMATS", "DEFAULT_LABEL_PATTERN", "read_data", "detect_format", "iter_fasta", "iter_fasta_records",
+    "FORMATS", "DEFAULT_LABEL_PATTERN", "read_data", "read_labelled", "detect_format", "iter_fasta", "iter_fasta_records",
     "read_fasta", "read_fasta_classes", "write_fasta", "read_table", "write_table", "read_intervals",
     "open_genome", "open_text", "atomic_write", "is_gzipped",
 ]
@@ -126,15 +127,10 @@ def read_data(
         if classes is None:
             classes = isinstance(path, dict) or all((format or detect_format(p)) == "fasta" for p in path)
         if not classes:
-            from dataclasses import replace
-
             from motifnet.data import concatenate
 
             parts = [read_data(p, format=format, alphabet=alphabet, **options) for p in path]
-            return concatenate([
-                replace(part, annotations={**part.annotations, "file": np.full(len(part), Path(p).name)})
-                for part, p in zip(parts, path)
-            ])
+            return concatenate([_with_file(part, p) for part, p in zip(parts, path)])
         if options:
             raise MotifnetError(f"options {sorted(options)} do not apply to one FASTA file per class")
         return read_fasta_classes(path, alphabet=alphabet)
@@ -160,3 +156,58 @@ def read_data(
     if "genome" not in options:
         raise MotifnetError("BED input needs a genome FASTA (genome=... / --genome)", path=path)
     return read_intervals(path, options.pop("genome"), alphabet=alphabet, **options)
+
+
+def read_labelled(
+    files: Sequence[tuple[str | os.PathLike, str | float]],
+    *,
+    format: str | None = None,
+    alphabet: str | None = None,
+    **options,
+) -> SeqData:
+    """Read several files with their labels given: ``[(path, label), ...]``.
+
+    Labels 0 and 1 only: a binary task, every record of a file labelled as given (any format;
+    labels in the files are ignored), annotation 'file'. Other labels are class names: one
+    FASTA file per class, ``read_data({label: path})`` (multiclass, classes in the order given).
+
+    Raises:
+        MotifnetError: no files, a class name given twice, a ``label`` option as well, files
+            of different alphabets (without ``alphabet``), or any error of :func:`read_data`.
+    """
+    from motifnet.data import concatenate
+
+    if not files:
+        raise MotifnetError("no input files")
+    options = {key: value for key, value in options.items() if value is not None}
+    labels = [str(label).strip() for _, label in files]
+    if not all(_is_binary_label(label) for label in labels):
+        if len(set(labels)) != len(labels):
+            raise MotifnetError(f"class names given twice among {labels} (labels other than 0/1 are one class per file)")
+        return read_data({label: path for label, (path, _) in zip(labels, files)}, format=format,
+                         alphabet=alphabet, **options)
+    if "label" in options:
+        raise MotifnetError("a label for every record (label=...) and labels per file do not go together")
+    parts = [read_data(path, format=format, alphabet=alphabet, label=str(int(float(label))), **options)
+             for (path, _), label in zip(files, labels)]
+    alphabets = {part.alphabet for part in parts}
+    if len(alphabets) > 1:
+        rna = next(path for (path, _), part in zip(files, parts) if part.alphabet == "RNA")
+        dna = next(path for (path, _), part in zip(files, parts) if part.alphabet == "DNA")
+        raise MotifnetError(f"{rna} is RNA (U) but {dna} is DNA (T); pass --alphabet RNA "
+                            "(alphabet='RNA': T read as U) if both are RNA")
+    return concatenate([_with_file(part, path) for part, (path, _) in zip(parts, files)])
+
+
+def _with_file(part: SeqData, path: str | os.PathLike) -> SeqData:
+    """``part`` with an annotation 'file': the name of ``path`` on every record."""
+    from dataclasses import replace
+
+    return replace(part, annotations={**part.annotations, "file": np.full(len(part), Path(path).name)})
+
+
+def _is_binary_label(label: str) -> bool:
+    try:
+        return float(label) in (0.0, 1.0)
+    except ValueError:
+        return False

@@ -216,14 +216,15 @@ def read_fasta_classes(
     """Read one FASTA file per class.
 
     Two files give a binary task: the file whose name says neg/background/control/shuf/unbound
-    is class 0, the other 1 (if neither or both do, the first file given is the positives).
-    More files (or a dict ``{class_name: path}``) give a multiclass task, classes in the order
-    given, named by the dict keys or the file names without suffixes. An annotation 'file'
-    records where each sequence came from.
+    (:func:`negative_index`) is class 0, the other 1. More files (or a dict
+    ``{class_name: path}``) give a multiclass task, classes in the order given, named by the
+    dict keys or the file names without suffixes. An annotation 'file' records where each
+    sequence came from. The alphabet (default) is RNA if the files hold U and none holds T.
 
     Raises:
-        MotifnetError: fewer than two files, two files of the same name, or any error of
-            :func:`read_fasta`.
+        MotifnetError: fewer than two files, two files of the same name, two files whose
+            names do not tell which is negative (neither or both look negative), one file in U
+            and another in T without ``alphabet``, or any error of :func:`read_fasta`.
     """
     from dataclasses import replace
 
@@ -236,16 +237,14 @@ def read_fasta_classes(
         raise MotifnetError(f"one file per class: two files are named {clash!r}; pass {{class: path}} instead")
     if len(named) < 2:
         raise MotifnetError("one file per class needs at least two files")
+    binary = len(named) == 2 and not isinstance(paths, dict)
+    positive_index = 1 - negative_index(list(named.values())) if binary else None
     builders = [_fasta_builder(p, None) for p in named.values()]
     if alphabet is None:
-        letters = [builder.letters() for builder in builders]
-        has_u, has_t = any(u for u, _ in letters), any(t for _, t in letters)
-        alphabet = "RNA" if has_u and not has_t else "DNA"
+        alphabet = joint_alphabet({str(p): builder.letters() for p, builder in zip(named.values(), builders)})
     parts = [builder.build(alphabet=alphabet) for builder in builders]
     names = list(named)
-    if len(parts) == 2 and not isinstance(paths, dict):
-        negative = [bool(_NEGATIVE_NAME.search(name)) for name in names]
-        positive_index = negative.index(False) if sum(negative) == 1 else 0
+    if binary:
         labelled = [
             replace(part, targets=np.full((len(part), 1), float(k == positive_index), np.float32),
                     target_names=["bound"], alphabet=alphabet)
@@ -262,6 +261,38 @@ def read_fasta_classes(
         for part, p in zip(labelled, named.values())
     ]
     return concatenate(labelled)
+
+
+def negative_index(paths: Sequence[str | os.PathLike]) -> int:
+    """Which of two files is the negatives: the one whose name says
+    neg/background/control/shuf/unbound.
+
+    Raises:
+        MotifnetError: neither or both names say so (asking for explicit labels).
+    """
+    negative = [bool(_NEGATIVE_NAME.search(_stem(p))) for p in paths]
+    if sum(negative) != 1:
+        names = " ".join(Path(p).name for p in paths)
+        raise MotifnetError(
+            f"cannot tell which of {names} is the negatives ({'both' if all(negative) else 'neither'} named "
+            f"neg/background/control/shuf/unbound); give the labels: {Path(paths[0]).name}=1 {Path(paths[1]).name}=0"
+        )
+    return negative.index(True)
+
+
+def joint_alphabet(letters: dict[str, tuple[bool, bool]]) -> str:
+    """The alphabet of several files from ``{path: (has_u, has_t)}``: RNA if some hold U and
+    none holds T, else DNA.
+
+    Raises:
+        MotifnetError: one file holds U and another T.
+    """
+    with_u = [path for path, (u, _) in letters.items() if u]
+    with_t = [path for path, (_, t) in letters.items() if t]
+    if with_u and with_t:
+        raise MotifnetError(f"{with_u[0]} holds U but {with_t[0]} holds T; pass --alphabet RNA "
+                            "(alphabet='RNA': T read as U) if both are RNA")
+    return "RNA" if with_u else "DNA"
 
 
 def _stem(path: str | os.PathLike) -> str:

@@ -47,6 +47,7 @@ class RecordBuilder:
         self._pending: list[str] = []
         self._parts: list[tuple[np.ndarray, np.ndarray]] = []
         self.has_t = self.has_u = False
+        self._first: dict[str, int] = {}  # 'T' / 'U' -> index of the first record holding it
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -95,10 +96,18 @@ class RecordBuilder:
         except InvalidSequenceError as bad:
             raise self.error(first + bad.index, bad.message) from None
         joined = "".join(self._pending)
-        self.has_u = self.has_u or "U" in joined or "u" in joined
-        self.has_t = self.has_t or "T" in joined or "t" in joined
+        for letter in ("T", "U"):
+            if letter not in self._first and (letter in joined or letter.lower() in joined):
+                self._first[letter] = first + next(
+                    k for k, s in enumerate(self._pending) if letter in s or letter.lower() in s)
+        self.has_t, self.has_u = "T" in self._first, "U" in self._first
         self._parts.append((tokens, lengths))
         self._pending = []
+        if self.has_t and self.has_u:
+            t, u = self._first["T"], self._first["U"]
+            raise self.error(max(t, u), f"holds {'U' if u > t else 'T'}, but record {self.ids[min(t, u)]!r} "
+                             f"(line {self.lines[min(t, u)]}) holds {'T' if u > t else 'U'}: a file is DNA (T) "
+                             "or RNA (U), not both")
 
     def letters(self) -> tuple[bool, bool]:
         """Whether any sequence so far holds a U, and whether any holds a T (either case)."""
@@ -128,7 +137,8 @@ class RecordBuilder:
             label: one label for every record (overrides labels read from the file).
 
         Raises:
-            MotifnetError: no records, a missing or non-numeric label, labels that do not fit ``task``.
+            MotifnetError: no records, a missing or non-numeric label, labels that do not fit
+                ``task``, or a file holding both T and U (naming the later record).
         """
         if not self.ids:
             raise MotifnetError("no records found (empty file?)", path=self.path)

@@ -78,7 +78,8 @@ def _check_data(name: str, data: SeqData, opts: FitOptions) -> None:
     if data.task == "multiclass" and (targets.min() < 0 or targets.max() >= data.n_targets):
         raise MotifnetError(f"class indices in the {name} data must lie in 0..{data.n_targets - 1}")
     if "rc" in opts.augment and data.alphabet != "DNA":
-        raise MotifnetError("augment 'rc' (reverse complement) only applies to DNA, the data are RNA")
+        raise MotifnetError("augment 'rc' (reverse complement) only applies to DNA; the data are RNA, which has "
+                            "one strand (drop rc from augment)")
 
 
 def _check_labels_present(train: SeqData, opts: FitOptions) -> None:
@@ -404,7 +405,7 @@ def _setup(model: nn.Module, train: SeqData, valid: SeqData | None, opts: FitOpt
     """
     import torch
 
-    from motifnet.strands import default_strands
+    from motifnet.strands import check_strands, default_strands, reads_both_strands
     from motifnet.training.devices import autocast_dtype, resolve_device
     from motifnet.training.losses import make_loss
 
@@ -432,6 +433,10 @@ def _setup(model: nn.Module, train: SeqData, valid: SeqData | None, opts: FitOpt
     monitor = _choose_monitor(train, valid, opts)
     higher_is_better = monitor != "loss"
     strands = opts.valid_strands if opts.valid_strands != "auto" else default_strands(train.alphabet, opts.augment)
+    check_strands(strands, ("forward", "both"), train.alphabet)
+    if train.alphabet == "RNA" and reads_both_strands(model):
+        raise MotifnetError("the model reads both strands itself (strands: both), but RNA has one strand; "
+                            "build it with strands=forward")
     optimizer = _make_optimizer(model, opts)
     return _Setup(
         opts=opts, train=train, valid=valid, device=device, rank=rank, world_size=world_size, amp_dtype=amp_dtype,
