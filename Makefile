@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-quick eval-encode clean
+.PHONY: demo test bench bench-quick eval-encode eval-rbp clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench-quick: $(STAMP)
 
 eval-encode: $(STAMP)
 	$(BIN)/python benchmarks/eval_encode.py
+
+eval-rbp: $(STAMP)   # the 6 RBP-31 CLIP-seq experiments (RNA) beside iDeep's published AUROCs
+	$(BIN)/motifnet run src/motifnet/examples/rbp_clip.yaml --out runs/rbp_clip
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info

@@ -149,3 +149,38 @@ def test_interpret_writes_rna_letters(rna_run, files, capsys, tmp_path):
     meme = (tmp_path / "interp" / "filters.meme").read_text()
     assert "ALPHABET= ACGU" in meme and "A 0." in meme and " U 0." in meme
 
+
+def _rbp31_file(path, n: int, seed: int) -> None:
+    import gzip
+
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(n):
+        bound = i % 4 == 0
+        sequence = "".join(rng.choice(list("ACGT"), 60))
+        if bound:
+            sequence = sequence[:20] + MOTIF + sequence[28:]
+        lines.append(f"> chr1,+,{i * 100},{i * 100 + 60}; class:{int(bound)}\n{sequence}")
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def test_the_shipped_rbp_experiment_reads_rbp31_files_as_rna(tmp_path, monkeypatch):
+    from motifnet.experiments import example_path, load_experiment, run_experiment
+
+    folder = tmp_path / "rbp31" / "23_PARCLIP_PUM2_hg19"
+    folder.mkdir(parents=True)
+    _rbp31_file(folder / "train.fa.gz", 160, 1)
+    _rbp31_file(folder / "test.fa.gz", 80, 2)
+    root = example_path("rbp_clip").parents[3]  # the repository: the reference table's path is relative to it
+    monkeypatch.chdir(root)
+    experiment = load_experiment(example_path("rbp_clip"), [
+        f"params.data_dir={tmp_path / 'rbp31'}", "sweep.values=[23_PARCLIP_PUM2_hg19]", "train.epochs=1",
+        "models.DeepBind.params.n_filters=4", "models.DeepBind.params.filter_length=8", "interpret=false",
+    ])
+    run_experiment(experiment, tmp_path / "out", quiet=True, log=None)
+    table = (tmp_path / "out" / "report" / "results.md").read_text()
+    assert "iDeep" in table and "0.983" in table
+    assert json.loads((tmp_path / "out" / "data" / "main" / "summary.json").read_text())["alphabet"] == "RNA"
+    config = json.loads(next((tmp_path / "out" / "train").rglob("config.json")).read_text())
+    assert config["alphabet"] == "RNA" and config["training"]["augment"] == []
