@@ -216,6 +216,9 @@ def test_replicates_are_reported_as_mean_and_sd(tmp_path):
     assert cell(row, "accuracy") == f"{np.mean(accuracies):.3f} ± {np.std(accuracies, ddof=1):.2g}"
     assert "±" in (tmp_path / "run" / "report" / "results.md").read_text()
     assert "Replicates" in (tmp_path / "run" / "report" / "report.html").read_text()
+    # one replicate alone is named by its seed too, so it reuses the folders of a run with more seeds
+    run_experiment(experiment_from_dict({**raw, "seeds": [1]}), tmp_path / "run", quiet=True, log=None)
+    assert sorted(p.name for p in (tmp_path / "run" / "data").iterdir()) == ["seed0", "seed1"]
     plain = [{"label": "A", "sweep_value": None, "accuracy": 0.5}]
     assert replicate_means(plain) == plain and cell(plain[0], "accuracy") == "0.500"
 

@@ -102,7 +102,7 @@ def run_experiment(
     for arm in arms:
         data_key = json.dumps(arm.data, sort_keys=True, default=str)
         if data_key not in data_steps:
-            name = "main" if shared_data else data_step_name(experiment, arm)
+            name = "main" if shared_data and arm.replicate is None else data_step_name(experiment, arm)
             if any(step.name == name for step in data_steps.values()):
                 name = f"{slug(arm.label)}_{name}"
             data_steps[data_key] = Step("data", name, arm.data, _data_work(arm.data, base, quiet))
