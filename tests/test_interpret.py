@@ -348,3 +348,12 @@ def test_activation_threshold_is_on_the_layer_output_after_batch_norm():
     assert not model.convs[0][1].training  # the model's own modules untouched
     with pytest.raises(Exception, match="'layer' or 'conv'"):
         filters.activation_motifs(model, tokens, activation="relu")
+
+
+def test_tomtom_on_one_strand_only_for_rna(jaspar):
+    t = tomtom.matching(jaspar, "MA0139.2", exact=True)[0]
+    reverse = np.asarray(jaspar.probabilities[t])[::-1, ::-1].copy()  # CTCF's reverse complement
+    both = tomtom.tomtom([reverse], jaspar, n_jobs=1)
+    forward_only = tomtom.tomtom([reverse], jaspar, n_jobs=1, reverse_complement=False)
+    assert both.strands[0, t] == 1 and both.best()[0] == t
+    assert (forward_only.strands == 0).all() and forward_only.p_values[0, t] > 1000 * both.p_values[0, t]

@@ -291,7 +291,7 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
         return info, {}
     names = [found.names[i] for i in kept]
     _progress(f"tomtom: {len(kept)} informative filters vs {opts.database} ({len(database)} motifs)", quiet)
-    result = tomtom(queries, database, names, n_jobs=1)
+    result = tomtom(queries, database, names, n_jobs=1, reverse_complement=data.alphabet != "RNA")
     write_table(result.table(top=5), out / "tomtom.tsv")
     best = result.best()
     e_best = result.e_values[np.arange(len(kept)), best]

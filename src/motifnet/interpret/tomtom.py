@@ -169,8 +169,10 @@ def tomtom(
     targets: MotifSet,
     query_names: Sequence[str] | None = None,
     n_jobs: int = -1,
+    reverse_complement: bool = True,
 ) -> TomtomResult:
-    """Compare query PPMs (each ``[4, k]``) with every target, both strands.
+    """Compare query PPMs (each ``[4, k]``) with every target, on both strands, or as given only
+    (``reverse_complement=False``: RNA, which has one strand).
 
     Raises:
         MotifnetError: no queries, or a query or target that is all zeros.
@@ -187,7 +189,7 @@ def tomtom(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="tomtom was given")
         p, scores, offsets, overlaps, strands = memelite_tomtom(
-            [np.asfortranarray(q) for q in queries], target_matrices, n_jobs=n_jobs
+            [np.asfortranarray(q) for q in queries], target_matrices, reverse_complement=reverse_complement, n_jobs=n_jobs
         )
     p = np.clip(np.nan_to_num(p, nan=1.0), 0.0, 1.0)
     return TomtomResult(

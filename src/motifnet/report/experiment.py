@@ -132,7 +132,8 @@ def replicate_means(runs: Sequence[Mapping[str, Any]]) -> list[dict]:
                 continue
             if len(set(values)) > 1:
                 row[key] = float(np.mean(values))
-            row[f"{key}_sd"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            row[f"{key}_sd"] = sd if sd > 1e-9 * max(1.0, abs(float(np.mean(values)))) else 0.0  # not rounding noise
         merged.append(row)
     return merged
 
