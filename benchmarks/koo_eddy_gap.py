@@ -39,11 +39,10 @@ def match_fractions(filters, test, release: str, queries: str, e_value: float = 
     """Fractions of all filters whose best match is a true motif, with any match to one, and
     with any match at all; true motifs matched by any version of their id."""
     from motifnet.interpret.tomtom import informative_queries, load_database, tomtom
-    from motifnet.interpret.truth import clip_columns, true_motifs, with_true_motifs
+    from motifnet.interpret.truth import clip_columns, true_motifs, true_targets, with_true_motifs
 
     truths = true_motifs(test, "JASPAR2024")
     database, _, _ = with_true_motifs(load_database(release), truths)
-    stems = {t.id.split(".")[0] for t in truths}
     ppms = filters.probabilities()
     if queries == "informative":
         kept, matrices, _ = informative_queries(ppms, filters.n_sites)
@@ -53,7 +52,7 @@ def match_fractions(filters, test, release: str, queries: str, e_value: float = 
     recovered = set()
     if len(kept):
         result = tomtom(matrices, database, n_jobs=1)
-        is_true = np.array([i.split(".")[0] in stems for i in database.ids])
+        is_true = true_targets(database, truths)
         significant = result.e_values < e_value
         for q, best in enumerate(result.best()):
             if significant[q, best] and is_true[best]:
@@ -75,14 +74,22 @@ def train(k: int, data, folder: Path, quick: bool):
 
     run_dir = folder / f"cnn-{k}"
     if (run_dir / "model.safetensors").exists():
-        return load_run(run_dir).model, None
+        return load_run(run_dir).model, False
     split = data.annotations["split"]
     train_set, valid = (data.subset(np.flatnonzero(split == s)) for s in ("train", "valid"))
     torch.manual_seed(0)
     model = build("cnn", data.n_targets, data.length, preset=f"cnn-{k}")
     options = dict(AUTHORS_TRAINING, epochs=2 if quick else AUTHORS_TRAINING["epochs"])
-    result = fit(model, train_set, valid, out_dir=run_dir, overwrite=True, quiet=True, seed=0, **options)
-    return model, result
+    fit(model, train_set, valid, out_dir=run_dir, overwrite=True, quiet=True, seed=0, **options)
+    return model, True
+
+
+def schedule(run_dir: Path) -> dict:
+    """Epochs run and the best epoch (smallest validation loss) from a run's history.csv."""
+    from motifnet.report.experiment import read_history
+
+    losses = read_history(run_dir / "history.csv")["valid_loss"]
+    return {"epochs_run": len(losses), "best_epoch": int(np.argmin(losses)) + 1}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -118,12 +125,12 @@ def main(argv: list[str] | None = None) -> dict:
     ]
     for k in [int(p) for p in args.pools.split(",") if p]:
         start = time.perf_counter()
-        model, fitted = train(k, data, folder, args.quick)
+        model, trained = train(k, data, folder, args.quick)
         model.eval()
         metrics = evaluate(data.task, test.targets, predict(model, test), data.target_names)
-        entry = {"test_auroc_macro": metrics["macro"]["auroc"], "train_seconds": round(time.perf_counter() - start, 1)}
-        if fitted is not None:
-            entry.update(epochs_run=len(fitted.history), best_epoch=fitted.best_epoch)
+        entry = {"test_auroc_macro": metrics["macro"]["auroc"], **schedule(folder / f"cnn-{k}")}
+        if trained:
+            entry["train_seconds"] = round(time.perf_counter() - start, 1)
         for name, after, weighted, queries, release in variants:
             filters = activation_motifs(model, test.tokens, activation="layer" if after else "conv", weighted=weighted)
             entry[name] = match_fractions(filters, test, release, queries)

@@ -195,16 +195,15 @@ def layer_activation(model, conv=None):
     from torch import nn
 
     conv = conv or first_conv(model)
-    for parent in model.modules():
+    parent = next((m for m in model.modules() if any(child is conv for child in m.children())), None)
+    following = []
+    if parent is not None:
         children = list(parent.children())
-        if any(child is conv for child in children):
-            following = []
-            for child in children[next(i for i, c in enumerate(children) if c is conv) + 1 :]:
-                if type(child).__name__ not in ELEMENTWISE:
-                    break
-                following.append(copy.deepcopy(child))
-            return nn.Sequential(*following).eval()
-    return nn.Sequential()
+        for child in children[[id(c) for c in children].index(id(conv)) + 1 :]:
+            if type(child).__name__ not in ELEMENTWISE:
+                break
+            following.append(copy.deepcopy(child))
+    return nn.Sequential(*following).eval()
 
 
 def activation_motifs(

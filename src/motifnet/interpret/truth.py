@@ -268,34 +268,37 @@ def sites_oracle(data, truths: Sequence[TrueMotif], database, e_value: float = 0
 
 def clip_columns(ppm: np.ndarray, min_information: float = 0.5, pad: int = 3) -> np.ndarray:
     """Koo & Eddy's trimming of a filter PPM ``[4, k]``: the columns from the first to the last
-    holding more than ``min_information`` bits, widened by ``pad`` columns on each side (within
-    the matrix); the whole matrix when no column is that informative."""
-    from motifnet.motifs import information_content
+    holding at least ``min_information`` bits (:func:`motifnet.interpret.filters.trim`), widened
+    by ``pad`` columns on each side (within the matrix); the whole matrix when no column is that
+    informative."""
+    from motifnet.interpret.filters import trim
 
-    informative = np.flatnonzero(information_content(ppm) > min_information)
-    if len(informative) == 0:
-        return ppm
-    return ppm[:, max(informative[0] - pad, 0) : min(informative[-1] + pad + 1, ppm.shape[1])]
+    part, start = trim(ppm, min_information)
+    return ppm[:, max(start - pad, 0) : min(start + part.shape[1] + pad, ppm.shape[1])]
+
+
+def true_targets(database, truths: Sequence[TrueMotif]) -> np.ndarray:
+    """bool ``[T]``: which targets of ``database`` are a true motif, any version of its matrix id
+    counting ('MA0137.2' for 'MA0137.3'), as Koo & Eddy matched them."""
+    stems = {t.id.split(".")[0].upper() for t in truths if t.id}
+    return np.array([i.split(".")[0].upper() in stems for i in database.ids])
 
 
 def koo_eddy_fractions(probabilities: np.ndarray, truths: Sequence[TrueMotif], database,
                        e_value: float = 0.1) -> dict:
     """Koo & Eddy's (2019) two numbers for first-layer filter PPMs ``[F, 4, k]``: the fraction of
-    *all* F filters with any Tomtom match (E < ``e_value``) to a true motif, any version of its
-    matrix id counting ('MA0137.2' for 'MA0137.3'), and the fraction with any match at all.
-    Every filter is compared, trimmed by :func:`clip_columns`; ``database`` should hold the
-    true matrices (:func:`with_true_motifs`).
+    *all* F filters with any Tomtom match (E < ``e_value``) to a true motif (:func:`true_targets`),
+    and the fraction with any match at all. Every filter is compared, trimmed by
+    :func:`clip_columns`; ``database`` should hold the true matrices (:func:`with_true_motifs`).
 
     Returns:
         ``{"true_fraction", "jaspar_fraction", "n_filters", "n_true", "n_jaspar", "e_value"}``.
     """
     from motifnet.interpret.tomtom import tomtom
 
-    stems = {t.id.split(".")[0].upper() for t in truths if t.id}
-    is_true = np.array([i.split(".")[0].upper() in stems for i in database.ids])
     result = tomtom([clip_columns(p) for p in probabilities], database, n_jobs=1)
     significant = result.e_values < e_value
-    n_true = int((significant & is_true[None, :]).any(axis=1).sum())
+    n_true = int((significant & true_targets(database, truths)[None, :]).any(axis=1).sum())
     n_jaspar = int(significant.any(axis=1).sum())
     n = len(probabilities)
     return {"true_fraction": n_true / n, "jaspar_fraction": n_jaspar / n, "n_filters": n,

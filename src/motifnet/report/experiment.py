@@ -130,10 +130,11 @@ def replicate_means(runs: Sequence[Mapping[str, Any]]) -> list[dict]:
             values = [run.get(key) for run in group]
             if key in ("sweep_value", "sweep", "seeds") or not all(concl._finite(v) for v in values):
                 continue
+            mean = float(np.mean(values))
             if len(set(values)) > 1:
-                row[key] = float(np.mean(values))
+                row[key] = mean
             sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-            row[f"{key}_sd"] = sd if sd > 1e-9 * max(1.0, abs(float(np.mean(values)))) else 0.0  # not rounding noise
+            row[f"{key}_sd"] = sd if sd > 1e-9 * max(1.0, abs(mean)) else 0.0  # not rounding noise
         merged.append(row)
     return merged
 
