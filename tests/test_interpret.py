@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from motifnet.errors import MotifnetError
 from motifnet.interpret import attribution, filters, localization, logos, tomtom
 from motifnet.sequence import one_hot
 
@@ -199,6 +200,10 @@ def test_gradients_work_for_recurrent_models():
     model = Recurrent().train()
     x = one_hot(np.random.default_rng(0).integers(0, 4, size=(3, 20)).astype(np.uint8))
     for method in attribution.METHODS:
+        if method == "deep_lift_shap":  # no DeepLIFT rule for recurrent layers: a clear error
+            with pytest.raises(MotifnetError, match=r"lstm \(LSTM\).*integrated_gradients"):
+                attribution.attribute(model, x, method, target=1)
+            continue
         options = {"steps": 8} if method == "integrated_gradients" else {}
         attr = attribution.attribute(model, x, method, target=1, **options)
         assert attr.shape == x.shape and torch.isfinite(attr).all() and attr.abs().sum() > 0

@@ -8,10 +8,11 @@ for the call and restored afterwards. Every batched forward pass goes through
 :func:`motifnet.predict.forward_batches` (``gradients=True`` for the gradient methods), so
 results do not depend on ``batch_size`` (tested).
 
-DeepLIFT/SHAP are not implemented: integrated gradients give the same kind of "observed base"
-map with an exact completeness check (``sum(attribution) = f(x) - f(baseline)`` as the number of
-steps grows), which :func:`integrated_gradients` reports as its convergence delta, and need no
-extra dependency. See docs/interpretation.md for the comparison.
+DeepLIFT/DeepSHAP (``'deep_lift_shap'``, :mod:`motifnet.interpret.deeplift`, by tangermeme)
+explains convolutional and residual models against dinucleotide-shuffled references; recurrent
+models, which have no DeepLIFT rule, are explained by integrated gradients from the same
+references. Both report convergence deltas and give hypothetical contributions, the input of
+TF-MoDISco (:mod:`motifnet.interpret.patterns`).
 
 Shapes: attributions are float32 ``[N, 4, L]`` on the CPU.
 """
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-METHODS = ("ism", "saliency", "grad_x_input", "integrated_gradients")
+METHODS = ("ism", "saliency", "grad_x_input", "integrated_gradients", "deep_lift_shap")
 
 
 def _targets(target, n: int) -> np.ndarray:
@@ -193,6 +194,7 @@ def integrated_gradients(
     baseline: str = "shuffle",
     steps: int = 32,
     n_baselines: int = 1,
+    hypothetical: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     device: torch.device | str | None = None,
     seed: int = 0,
@@ -201,8 +203,12 @@ def integrated_gradients(
     """Integrated gradients (Sundararajan et al. 2017) ``[N, 4, L]``: per position, the sum over
     channels of ``(x - x0) * mean_a grad f(x0 + a (x - x0))`` (``steps`` midpoints of [0, 1]),
     placed on the observed base, averaged over
-    ``n_baselines`` baselines (``'shuffle'``: dinucleotide shuffles of each sequence, seeded;
-    ``'zeros'``: all-N; ``'uniform'``: 0.25 everywhere).
+    ``n_baselines`` baselines (``'shuffle'``: dinucleotide shuffles of each sequence, baseline
+    ``b`` seeded ``seed + b``; ``'zeros'``: all-N; ``'uniform'``: 0.25 everywhere).
+
+    With ``hypothetical``, the hypothetical contributions instead: for every base ``c`` at each
+    position, ``sum_c' (e_c - x0)[c'] * mean gradient[c']`` (what the position would contribute
+    with base ``c``, DeepSHAP's projection); at the observed base it is the attribution above.
 
     Returns:
         attributions, or ``(attributions, delta)`` with ``return_delta``: ``delta[i] =
@@ -214,29 +220,34 @@ def integrated_gradients(
     targets = _targets(target, len(x))
     alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
     total = torch.zeros_like(x)
+    hypothetical_total = torch.zeros_like(x)
     baseline_outputs = torch.zeros(len(x))
     for b in range(n_baselines):
         x0 = _baseline(x, baseline, seed + b)
         grad_sum = torch.zeros_like(x)
         for alpha in alphas:
             grad_sum += gradients(model, x0 + alpha * (x - x0), targets, batch_size, device)
-        total += (x - x0) * grad_sum / steps
+        multipliers = grad_sum / steps
+        total += (x - x0) * multipliers
+        hypothetical_total += multipliers - (x0 * multipliers).sum(dim=1, keepdim=True)
         baseline_outputs += predict_outputs(model, x0, targets, batch_size, device)
     # Each position's total (including the baseline-base term) is put on the observed base, which
     # keeps the completeness sum (an N position, with no observed base, keeps its columns).
     called = x.sum(dim=1, keepdim=True) > 0
     attributions = torch.where(called, total.sum(dim=1, keepdim=True) * x, total) / n_baselines
+    result = hypothetical_total / n_baselines if hypothetical else attributions
     if not return_delta:
-        return attributions
+        return result
     outputs = predict_outputs(model, x, targets, batch_size, device)
     delta = attributions.sum(dim=(1, 2)) - (outputs - baseline_outputs / n_baselines)
-    return attributions, delta
+    return result, delta
 
 
 def attribute(model: nn.Module, x, method: str = "grad_x_input", target=None, **options):
     """Observed-base attribution map ``[N, 4, L]`` by ``method`` (one of :data:`METHODS`):
     'ism' (:func:`ism_importance` of :func:`ism`), 'saliency' (centred gradient at the observed
-    base, i.e. the same as 'grad_x_input'), 'grad_x_input', 'integrated_gradients'.
+    base, i.e. the same as 'grad_x_input'), 'grad_x_input', 'integrated_gradients',
+    'deep_lift_shap' (:func:`motifnet.interpret.deeplift.deep_lift_shap`).
 
     Raises:
         MotifnetError: an unknown method.
@@ -248,6 +259,10 @@ def attribute(model: nn.Module, x, method: str = "grad_x_input", target=None, **
         return grad_x_input(model, x, target, **options)
     if method == "integrated_gradients":
         return integrated_gradients(model, x, target, **options)
+    if method == "deep_lift_shap":
+        from motifnet.interpret.deeplift import deep_lift_shap
+
+        return deep_lift_shap(model, x, target, **options)
     raise MotifnetError(f"unknown attribution method {method!r}; expected one of {list(METHODS)}")
 
 
