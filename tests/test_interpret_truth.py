@@ -131,3 +131,17 @@ def test_experiment_step_scores_the_embedded_versions(tmp_path, old_data):
     assert headline["motif_recovery_fraction"] == pytest.approx(1 / 3)
     assert info["by_motif"]["MA0058.3 MAX"]["rank_in_closest_filter"] == 1
     assert set(info["sites_oracle"]) == {f"{i} {n}" for i, n in zip(OLD_VERSIONS, old_data.motif_names)}
+
+
+def test_family_recovery_counts_a_paralog_that_the_exact_criterion_does_not():
+    from motifnet.interpret.tomtom import load_database, recovery, tomtom
+    from motifnet.interpret.truth import family_recovery
+
+    database = load_database("JASPAR2024", "CORE", "vertebrates")
+    queries = [database.probabilities[database.index("MA0837")], database.probabilities[database.index("MA0139")]]
+    result = tomtom(queries, database, ["cebpe_like", "ctcf_like"], n_jobs=1)
+    strict = recovery(result, ["MA0466.4 CEBPB"], criterion="best")
+    assert strict.motif_recovery_fraction == 0.0  # its best match is CEBPE itself
+    family = family_recovery(result, ["MA0466.4 CEBPB", "MA0509.3 RFX1"])
+    assert family["recovered"]["MA0466.4 CEBPB"] == [("cebpe_like", f"{database.ids[result.best()[0]]} CEBPE")]
+    assert family["recovered"]["MA0509.3 RFX1"] == [] and family["motif_recovery_fraction"] == 0.5

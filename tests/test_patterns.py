@@ -75,7 +75,8 @@ def test_shapes_are_checked():
     with pytest.raises(MotifnetError, match="one shape"):
         find_patterns(x, np.zeros((3, 4, 61)))
     with pytest.raises(MotifnetError, match="shorter than a seqlet"):
-        find_patterns(x[:, :, :30], x[:, :, :30])
+        find_patterns(x[:, :, :20], x[:, :, :20])
+    assert find_patterns(x, np.zeros_like(x)) == []  # no contribution at all
 
 
 def test_outputs_are_written(planted, tmp_path):

@@ -38,6 +38,21 @@ def _db(release: str):
     return db
 
 
+@functools.lru_cache(maxsize=None)
+def families(release: str = DEFAULT_RELEASE) -> dict[str, frozenset[str]]:
+    """JASPAR's TF family annotations: matrix id with version ('MA0466.4') -> its families
+    (a matrix of a heterodimer has two), for every matrix of ``release``."""
+    rows = _db(release).conn.execute(
+        "SELECT M.BASE_ID, M.VERSION, A.VAL FROM MATRIX M JOIN MATRIX_ANNOTATION A ON M.ID = A.ID "
+        "WHERE A.TAG = 'family'").fetchall()
+    found: dict[str, set[str]] = {}
+    for base, version, family in rows:
+        for name in str(family).split("::"):
+            if name.strip():
+                found.setdefault(f"{base}.{version}", set()).add(name.strip())
+    return {key: frozenset(value) for key, value in found.items()}
+
+
 def from_biopython(motif) -> Motif:
     """A :class:`Motif` from a Biopython/pyjaspar motif (counts; id = matrix id when present)."""
     import numpy as np

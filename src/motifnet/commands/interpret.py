@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     parser.add_argument("--collection", default="CORE", help="JASPAR collection (default CORE)")
     parser.add_argument("--tax-group", default="vertebrates", help="JASPAR taxon; 'all' for every taxon")
     parser.add_argument("--method", default="grad_x_input",
-                        choices=["grad_x_input", "saliency", "ism", "integrated_gradients"])
+                        choices=["grad_x_input", "saliency", "ism", "integrated_gradients", "deep_lift_shap"],
+                        help="attribution method of the localization step (default grad_x_input)")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="activation threshold, a fraction of each filter's maximum (default 0.5)")
     parser.add_argument("--e-value", type=float, default=0.1, help="Tomtom E-value for a match (default 0.1)")
@@ -39,6 +40,14 @@ def register(subparsers) -> None:
                         help="localize on every sequence with a site, not only correctly classified ones")
     parser.add_argument("--koo-eddy", action="store_true",
                         help="also Koo & Eddy's two fractions over all filters (simulated data)")
+    parser.add_argument("--patterns", action="store_true",
+                        help="also TF-MoDISco patterns from DeepLIFT/DeepSHAP contributions (integrated gradients "
+                             "for recurrent models): patterns.meme, patterns_tomtom.tsv, seqlets.tsv/.bed")
+    parser.add_argument("--n-pattern-sequences", type=int, default=2000,
+                        help="sequences explained for patterns (default 2000)")
+    parser.add_argument("--n-shuffles", type=int, default=10,
+                        help="dinucleotide-shuffled references per sequence for patterns (default 10)")
+    parser.add_argument("--max-seqlets", type=int, default=2000, help="seqlets clustered per sign (default 2000)")
     parser.add_argument("--no-filters", dest="filters", action="store_false", help="skip filters -> Tomtom")
     parser.add_argument("--no-attributions", dest="attributions", action="store_false",
                         help="skip attributions and localization")
@@ -59,9 +68,12 @@ def run(args: argparse.Namespace) -> int:
     from motifnet.commands._scoring import read_run_data
     from motifnet.runs import load_run
 
-    for name in ("n_filter_sequences", "n_attributions", "n_logos", "n_examples"):
+    for name in ("n_filter_sequences", "n_attributions", "n_logos", "n_examples", "n_pattern_sequences"):
         if getattr(args, name) < 0:
             raise MotifnetError(f"--{name.replace('_', '-')} must be >= 0")
+    for name in ("n_shuffles", "max_seqlets"):
+        if getattr(args, name) < 1:
+            raise MotifnetError(f"--{name.replace('_', '-')} must be >= 1")
     if not 0 < args.threshold <= 1:
         raise MotifnetError(f"--threshold must be in (0, 1], got {args.threshold}")
     set_cpu_threads(args.threads)
@@ -71,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         filters=args.filters,
         attributions=args.attributions,
         koo_eddy=args.koo_eddy,
+        patterns=args.patterns,
         database=args.database,
         collection=None if args.collection.lower() == "all" else args.collection,
         tax_group=None if args.tax_group.lower() == "all" else args.tax_group,
@@ -79,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
         n_filter_sequences=args.n_filter_sequences,
         n_attributions=args.n_attributions,
+        n_pattern_sequences=args.n_pattern_sequences,
+        n_shuffles=args.n_shuffles,
+        max_seqlets=args.max_seqlets,
         n_logos=args.n_logos,
         n_examples=args.n_examples,
         only_correct=not args.all_sequences,
@@ -106,4 +122,13 @@ def _headline(summary: dict, out: str) -> str:
     localization = summary.get("attributions", {}).get("localization")
     if localization:
         parts.append(f"localization hit rate {localization['hit_rate']:.3f} (chance {localization['chance_hit_rate']:.3f})")
+    patterns = summary.get("patterns")
+    if patterns:
+        found = patterns.get("patterns", [])
+        parts.append(f"{len(found)} patterns ({patterns['method']}, {patterns['n_sequences']} sequences)")
+        if "recovery" in patterns:
+            parts.append(f"true motifs recovered as patterns {patterns['recovery']['motif_recovery_fraction']:.2f}")
+        precision = patterns.get("seqlets_vs_sites", {}).get("seqlet_precision")
+        if precision is not None:
+            parts.append(f"seqlet precision {precision:.2f}")
     return "; ".join(parts)

@@ -14,9 +14,13 @@ Options (``interpret:`` in an experiment file, all optional) are the fields of
     e_value: 0.1
     n_filter_sequences: 2000 # test sequences (a seeded sample) used for filter activations
     n_logos: 10              # filter logos drawn
-    method: grad_x_input     # or saliency, ism, integrated_gradients
+    method: grad_x_input     # or saliency, ism, integrated_gradients, deep_lift_shap
     n_attributions: 500      # sites localized (sequences explained)
     n_examples: 4            # attribution logos drawn
+    patterns: false          # TF-MoDISco patterns from DeepLIFT/DeepSHAP contributions
+    n_pattern_sequences: 2000  # sequences explained for patterns
+    n_shuffles: 10           # dinucleotide-shuffled references per sequence
+    max_seqlets: 2000        # seqlets clustered per sign
     only_correct: true       # localize only correctly predicted sequences
     seed: 0
     batch_size: 256
@@ -32,15 +36,15 @@ from __future__ import annotations
 from pathlib import Path
 
 STEP_DEFAULTS = {"split": "all"}
-RESULT_KEYS = ("filter_match_fraction", "motif_recovery_fraction", "localization_accuracy")
+RESULT_KEYS = ("filter_match_fraction", "motif_recovery_fraction", "localization_accuracy",
+               "pattern_recovery_fraction", "pattern_family_recovery_fraction", "seqlet_precision")
 
 
 def interpret_arm(run_dir: Path, data_dir: Path, options: dict, folder: Path, quiet: bool = True) -> dict:
     """Interpret the model in ``run_dir`` on the test split in ``data_dir``; write into ``folder``.
 
     Returns:
-        The headline numbers (``filter_match_fraction``, ``motif_recovery_fraction``,
-        ``localization_accuracy``; None where not measured).
+        The headline numbers (:data:`RESULT_KEYS`; None where not measured).
 
     Raises:
         MotifnetError: an unknown option or a database that cannot be loaded.

@@ -172,3 +172,28 @@ def save_figure(figure, path: str | os.PathLike, formats: Sequence[str] = ("png"
             handle.write(buffer.getvalue())
         written.append(target)
     return written
+
+
+def match_logos(result, queries: Sequence[np.ndarray], order: Sequence[int], out: str | os.PathLike,
+                formats: Sequence[str], kind: str, prefix: str, alphabet: str = "DNA") -> list[dict]:
+    """Query ``q`` of ``order`` drawn above its best Tomtom match as ``out/<prefix><name>``.
+
+    Args:
+        result: a :class:`motifnet.interpret.tomtom.TomtomResult` of ``queries``.
+        kind, prefix: the figures' kind in the report ('filters', 'patterns') and file prefix.
+
+    Returns:
+        The figures' ``{file, kind, caption}`` (``file`` relative to ``out``'s parent).
+    """
+    best = result.best()
+    database = result.targets
+    figures = []
+    for q in order:
+        t, name = best[q], result.query_names[q]
+        e_value = float(result.e_values[q, t])
+        figure = filter_match_figure(queries[q], name, database.probabilities[t], f"{database.ids[t]} {database.names[t]}",
+                                     int(result.offsets[q, t]), "-" if result.strands[q, t] else "+", e_value, alphabet)
+        save_figure(figure, Path(out) / f"{prefix}{name}", formats)
+        figures.append({"file": f"{Path(out).name}/{prefix}{name}.png", "kind": kind,
+                        "caption": f"{name} vs {database.names[t]} (E = {e_value:.2g})"})
+    return figures

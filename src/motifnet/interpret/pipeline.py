@@ -5,7 +5,9 @@ folder. The one implementation behind ``motifnet interpret`` and the experiment 
 Steps: (1) filters -> PPMs (Koo & Eddy activation method) -> informative filters -> Tomtom
 against a database; with simulated data, scored against the exact matrices the simulator
 embedded (:mod:`motifnet.interpret.truth`); (2) attributions of the sequences holding a true site
-(or, without sites, of the most confident ones) -> localization; (3) logos.
+(or, without sites, of the most confident ones) -> localization; (3, with ``patterns``)
+DeepLIFT/DeepSHAP contributions -> TF-MoDISco patterns -> Tomtom, scored against the true motifs
+and sites (:mod:`motifnet.interpret.pattern_step`, which lists its files); logos of each step.
 
 Outputs in ``out``:
 
@@ -44,7 +46,9 @@ ALIASES = {"n_sequences": "n_filter_sequences", "n_localize": "n_attributions"}
 FILTER_HEADLINE = ("n_filters", "n_informative", "true_motifs", "koo_eddy", "by_motif", "sites_oracle", "note",
                    "method_note")
 HEADLINE = FILTER_HEADLINE + ("filter_match_fraction", "motif_recovery_fraction", "recovered",
-                              "localization_accuracy", "localization", "attribution_method", "figures")
+                              "localization_accuracy", "localization", "attribution_method",
+                              "n_patterns", "pattern_recovery_fraction", "pattern_family_recovery_fraction",
+                              "seqlet_precision", "figures")
 
 
 @dataclass
@@ -54,6 +58,10 @@ class Options:
     filters [True]: step 1 (filters -> Tomtom; skipped for models without a convolution on the
     input); attributions [True]: step 2 (attributions and localization); koo_eddy [False]: also
     Koo & Eddy's two fractions over all filters (``truth.koo_eddy_fractions``; simulated data);
+    patterns [False]: step 3 (contributions -> TF-MoDISco patterns -> Tomtom,
+    :mod:`motifnet.interpret.pattern_step`) on n_pattern_sequences [2000] sequences with
+    n_shuffles [10] dinucleotide-shuffled references each, clustering at most max_seqlets [2000]
+    seqlets per sign;
     database ['JASPAR2024'], collection ['CORE'], tax_group ['vertebrates']: Tomtom targets (a
     JASPAR release, or a motif file path as ``database``; None: every collection / taxon);
     threshold [0.5]: activation fraction; e_value [0.1]: a match needs E below it; method
@@ -68,6 +76,7 @@ class Options:
     filters: bool = True
     attributions: bool = True
     koo_eddy: bool = False
+    patterns: bool = False
     database: str = "JASPAR2024"
     collection: str | None = "CORE"
     tax_group: str | None = "vertebrates"
@@ -76,6 +85,9 @@ class Options:
     method: str = "grad_x_input"
     n_filter_sequences: int = 2000
     n_attributions: int = 500
+    n_pattern_sequences: int = 2000
+    n_shuffles: int = 10
+    max_seqlets: int = 2000
     n_logos: int = 10
     n_examples: int = 4
     only_correct: bool = True
@@ -204,7 +216,7 @@ def interpret(
     Returns:
         The summary written to ``interpret.json``: ``settings``, ``n_rows``, ``filters`` and
         ``attributions`` (when those steps ran) and the :data:`HEADLINE` keys, among them
-        ``figures``: ``[{file, caption, kind}]`` (``kind`` 'filters' or 'attribution', ``file``
+        ``figures``: ``[{file, caption, kind}]`` (``kind`` 'filters', 'attribution' or 'patterns', ``file``
         relative to ``out``).
 
     Raises:
@@ -226,6 +238,11 @@ def interpret(
         summary["filters"], by_target = _filters(model, data, filter_rows, opts, out, quiet, database, figures)
     if opts.attributions:
         summary["attributions"] = _attributions(model, data, rows, opts, out, quiet, by_target, task, figures)
+    if opts.patterns:
+        from motifnet.interpret.pattern_step import run_patterns
+
+        database = _database(opts.database, opts.collection, opts.tax_group)
+        summary["patterns"] = run_patterns(model, data, rows, opts, out, quiet, database, task, figures)
     summary.update(_headline(summary, figures))
     for name in SUMMARY_FILES:
         write_json(out / name, summary)
@@ -246,6 +263,13 @@ def _headline(summary: dict, figures: list[dict]) -> dict:
             localization = {"note": attributions["note"]}
         headline.update(localization_accuracy=(localization or {}).get("hit_rate"), localization=localization,
                         attribution_method=attributions.get("method"))
+    if "patterns" in summary:
+        patterns = summary["patterns"]
+        headline.update(n_patterns=len(patterns.get("patterns", [])),
+                        pattern_recovery_fraction=patterns.get("recovery", {}).get("motif_recovery_fraction"),
+                        pattern_family_recovery_fraction=patterns.get("family_recovery", {}).get(
+                            "motif_recovery_fraction"),
+                        seqlet_precision=patterns.get("seqlets_vs_sites", {}).get("seqlet_precision"))
     headline["figures"] = figures
     kept = {key: value for key, value in headline.items() if value is not None}
     if "attributions" in summary:  # None: attributions ran but nothing could be localized
@@ -259,6 +283,7 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
     motif (upper-case name) the filters whose best match it is with the column of each
     filter's window facing the motif's centre, for activation-based localization."""
     from motifnet.interpret import filters as filter_motifs
+    from motifnet.interpret.logos import match_logos
     from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
     from motifnet.interpret.truth import by_motif, koo_eddy_fractions, sites_oracle, truth_database
 
@@ -315,7 +340,7 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
                 first.append(min((names.index(f) for f in matched), key=lambda q: e_best[q]))
     significant = [int(q) for q in np.argsort(e_best, kind="stable") if e_best[q] < opts.e_value]
     order = list(dict.fromkeys(first + significant))[: opts.n_logos]
-    _filter_logos(result, queries, names, order, database, out, opts.formats, figures, data.alphabet)
+    figures += match_logos(result, queries, order, out / "logos", opts.formats, "filters", "filter_", data.alphabet)
     info["logos"] = [f"filter_{names[q]}" for q in order]
     by_target: dict[str, tuple[list[int], list[float]]] = {}
     for q in range(len(kept)):
@@ -327,23 +352,6 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
             entry[0].append(int(kept[q]))
             entry[1].append(float(np.clip(centre, 0, found.length - 1)))
     return info, by_target
-
-
-def _filter_logos(result, queries, names: list[str], order: list[int], database, out: Path, formats,
-                  figures: list[dict], alphabet: str = "DNA") -> None:
-    """Each filter of ``order`` above its best match (the filter in ``alphabet``'s letters), into ``out/logos``."""
-    from motifnet.interpret.logos import filter_match_figure, save_figure
-
-    best = result.best()
-    for q in order:
-        t = best[q]
-        e_value = float(result.e_values[q, t])
-        figure = filter_match_figure(queries[q], names[q], database.probabilities[t],
-                                     f"{database.ids[t]} {database.names[t]}", int(result.offsets[q, t]),
-                                     "-" if result.strands[q, t] else "+", e_value, alphabet)
-        save_figure(figure, out / "logos" / f"filter_{names[q]}", formats)
-        figures.append({"file": f"logos/filter_{names[q]}.png", "kind": "filters",
-                        "caption": f"{names[q]} vs {database.names[t]} (E = {e_value:.2g})"})
 
 
 def _attributions(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: bool, by_target: dict,

@@ -303,3 +303,33 @@ def koo_eddy_fractions(probabilities: np.ndarray, truths: Sequence[TrueMotif], d
     n = len(probabilities)
     return {"true_fraction": n_true / n, "jaspar_fraction": n_jaspar / n, "n_filters": n,
             "n_true": n_true, "n_jaspar": n_jaspar, "e_value": e_value}
+
+
+def family_recovery(result, targets: Sequence[str], e_value: float = 0.1, release: str = "JASPAR2024") -> dict:
+    """Recovery at the level of JASPAR's TF families: a target ('MA0466.4 CEBPB', or a bare
+    name such as 'CTCF') is recovered when some query's best match (E < ``e_value``) is one of
+    its matrices or shares a TF family with one of them (CEBPE for CEBPB, RFX3 for RFX1).
+
+    Args:
+        result: a :class:`~motifnet.interpret.tomtom.TomtomResult` of queries vs a database.
+        release: the JASPAR release whose family annotations are read.
+
+    Returns:
+        ``{"motif_recovery_fraction", "recovered": {target: [(query, best match)]}}``.
+    """
+    from motifnet.interpret.tomtom import matching
+    from motifnet.jaspar import families
+
+    family_of = families(release)
+    database = result.targets
+    best = result.best()
+    recovered: dict[str, list] = {}
+    for key in targets:
+        rows = matching(database, key, exact=True) or matching(database, key)
+        own = set().union(*(family_of.get(database.ids[i], frozenset()) for i in rows)) if rows else set()
+        recovered[str(key)] = [
+            (result.query_names[q], f"{database.ids[b]} {database.names[b]}")
+            for q, b in enumerate(best)
+            if result.e_values[q, b] < e_value and (b in rows or own & family_of.get(database.ids[b], frozenset()))]
+    return {"motif_recovery_fraction": sum(bool(v) for v in recovered.values()) / max(len(recovered), 1),
+            "recovered": recovered}

@@ -21,6 +21,8 @@ NAMES = {
     "koo_eddy_true_fraction": "fraction of all filters with any match to a true motif (Koo & Eddy's rule)",
     "koo_eddy_jaspar_fraction": "fraction of all filters with any JASPAR match (Koo & Eddy's rule)",
     "motif_recovery_fraction": "fraction of true motifs recovered",
+    "pattern_recovery_fraction": "fraction of true motifs recovered as TF-MoDISco patterns",
+    "seqlet_precision": "fraction of seqlets on a true site",
     "localization_accuracy": "localization accuracy",
     "grad_norm_init": "gradient norm reaching the first layer at initialization",
     "grad_norm_final": "gradient norm reaching the first layer after training",

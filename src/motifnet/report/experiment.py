@@ -23,7 +23,7 @@ from motifnet.report.html import Report
 
 TABLE_COLUMNS = [
     "model", "sweep", "accuracy", "auroc", "auprc", "filter_match_fraction", "koo_eddy_true_fraction",
-    "koo_eddy_jaspar_fraction", "motif_recovery_fraction",
+    "koo_eddy_jaspar_fraction", "motif_recovery_fraction", "pattern_recovery_fraction", "seqlet_precision",
     "localization_accuracy", "grad_norm_init", "grad_norm_final", "n_parameters", "epochs_run", "train_seconds",
 ]
 FORMATS = {
@@ -103,7 +103,8 @@ class ArmResult:
             row["grad_norm_init"] = norms[0]["first_layer_grad_norm"]
             row["grad_norm_final"] = norms[-1]["first_layer_grad_norm"]
         if self.interpret:
-            for key in ("filter_match_fraction", "motif_recovery_fraction", "localization_accuracy"):
+            for key in ("filter_match_fraction", "motif_recovery_fraction", "pattern_recovery_fraction",
+                        "seqlet_precision", "localization_accuracy"):
                 if self.interpret.get(key) is not None:
                     row[key] = self.interpret[key]
             for key, value in (self.interpret.get("koo_eddy") or {}).items():
@@ -435,6 +436,7 @@ def _interpret_section(report: Report, arms: Sequence[ArmResult]) -> None:
             )
     filter_figures = [(data, f"{arm.name}: {caption}") for arm in interpreted for data, caption, kind in arm.figures if kind == "filters"]
     section.grid(filter_figures)
+    _patterns_section(report, interpreted)
     attribution_figures = [(data, f"{arm.name}: {caption}") for arm in interpreted for data, caption, kind in arm.figures
                            if kind == "attribution"]
     if attribution_figures:
@@ -443,6 +445,25 @@ def _interpret_section(report: Report, arms: Sequence[ArmResult]) -> None:
                      "sequence's class (negative: below the axis); where the true embedded site is known it is "
                      "shaded, and the best-scoring window of the same width is dashed.")
         section.grid(attribution_figures)
+
+
+def _patterns_section(report: Report, interpreted: Sequence[ArmResult]) -> None:
+    """TF-MoDISco patterns of the arms that ran the patterns step: counts, recovery, logos."""
+    with_patterns = [a for a in interpreted if "n_patterns" in a.interpret]
+    if not with_patterns:
+        return
+    section = report.section("Motifs from contributions (TF-MoDISco)")
+    section.note("Patterns: TF-MoDISco (modisco-lite) clusters of seqlets cut from DeepLIFT/DeepSHAP contributions "
+                 "(integrated gradients for recurrent models) against dinucleotide-shuffled references, each "
+                 "trimmed and compared with the database by Tomtom; a true motif is recovered when it is the best "
+                 "match (E below the threshold) of a pattern, its family when that match shares its JASPAR TF family. Seqlet precision: the fraction of seqlet cores "
+                 "centred on a true site.")
+    section.table([{"model": a.name, "patterns": a.interpret.get("n_patterns"),
+                    "true motifs recovered": a.interpret.get("pattern_recovery_fraction"),
+                    "true motifs' families recovered": a.interpret.get("pattern_family_recovery_fraction"),
+                    "seqlet precision": a.interpret.get("seqlet_precision")} for a in with_patterns])
+    section.grid([(data, f"{arm.name}: {caption}") for arm in with_patterns for data, caption, kind in arm.figures
+                  if kind == "patterns"])
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], reference: Mapping[str, Any] = ()) -> str:
