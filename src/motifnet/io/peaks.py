@@ -86,7 +86,7 @@ def check_chromosomes(names: Iterable[str], sizes: dict[str, int], path: str | o
         MotifnetError: naming up to 5 missing chromosomes and, when adding or dropping a 'chr'
             prefix would match the genome, saying so (e.g. 'chr1' vs '1').
     """
-    missing = sorted(set(names) - set(sizes))
+    missing = sorted(str(name) for name in set(names) - set(sizes))
     if not missing:
         return
     shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -97,8 +97,8 @@ def check_chromosomes(names: Iterable[str], sizes: dict[str, int], path: str | o
                 if missing[0].startswith("chr") else
                 f"; the genome names them with 'chr' ({example}): add it, e.g. sed 's/^/chr/'")
     else:
-        some = ", ".join(repr(s) for s in list(sizes)[:3])
-        hint = f"; the genome has {len(sizes)} chromosome(s) ({some}, ...): is it the assembly the file was made on?"
+        some = ", ".join(repr(s) for s in list(sizes)[:3]) + (", ..." if len(sizes) > 3 else "")
+        hint = f"; the genome has {len(sizes)} chromosome(s) ({some}): is it the assembly the file was made on?"
     raise MotifnetError(f"{what}chromosome(s) {shown} not in the genome{hint}", path=path)
 
 
