@@ -378,3 +378,18 @@ def test_poisson_loss_is_the_negative_log_likelihood_of_log_rates():
     counts = torch.tensor([[1.0, 3.0], [0.0, 2.0]])
     expected = (torch.exp(logits) - counts * logits).mean()  # up to the constant log(k!)
     torch.testing.assert_close(loss(logits, counts), expected)
+
+
+def test_the_shipped_experiment_runs_on_a_peak_store(planted):
+    from motifnet.experiments import example_path, load_experiment
+    from motifnet.experiments.pipeline import run_experiment
+
+    folder, genome, peaks, files = planted
+    build_peak_store(folder / "genome.fa", folder / "store", peaks=files, quiet=True,
+                     options=BinOptions(window=400, valid_chroms=["chr2"], test_chroms=["chr3"], background_ratio=1))
+    small = ["models.DeepSEA.params={filters: [8, 8], dropout: [0.1, 0.1], dense: 8}",
+             "models.DanQ.params={n_filters: 8, filter_length: 9, pool_size: 8, lstm_hidden: 4, dense: 8}"]
+    experiment = load_experiment(example_path("deepsea_peaks"), [f"params.store={folder / 'store'}", "train.epochs=1", *small])
+    run_experiment(experiment, folder / "run", quiet=True, log=None)
+    metrics = json.loads((folder / "run" / "evaluate" / "DanQ" / "metrics.json").read_text())
+    assert set(MOTIFS) <= set(json.dumps(metrics).split('"'))
