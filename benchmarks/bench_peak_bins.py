@@ -16,6 +16,9 @@ against its reference in the same run:
   installed, ``bioframe.merge`` + ``bioframe.coverage`` per experiment (same pairs, asserted).
 - for scaling up: the build with one experiment (the genome passes, Mbp/s), and reading + labelling
   20 files of 50,000 random peaks (peaks/s, peak RSS of a fresh process).
+- memory at DeepSEA's width: one epoch of ``fit`` (a small DeepSEA) on a synthetic store of 50,000
+  windows x 919 targets, with the store's targets memory-mapped (``load``'s default) and read into
+  memory (``mmap=False``): peak RSS, and anonymous / file-backed resident memory at the end.
 - DanQ ``--preset paper`` (320 x 26 conv, BiLSTM 320, dense 925; 20 outputs here) training on
   the memory-mapped store: batches of 100 through ``motifnet.data.batches`` (uint8 rows read from
   the store, one-hot per batch), BCE, Adam; sequences/s over ``STEPS`` steps after 2 warm-up
@@ -219,6 +222,44 @@ def danq_steps(store: str, steps: int, batch: int) -> dict:
     raise RuntimeError("store too small for the steps asked")
 
 
+def synthetic_store(folder: str, n: int, n_targets: int, seed: int = 0) -> str:
+    """A store of ``n`` random 1,000 bp windows with ``n_targets`` sparse 0/1 labels (2% positive)."""
+    from motifnet.data import allocate_store
+
+    rng = np.random.default_rng(seed)
+    path = Path(folder) / "wide"
+    path.mkdir()
+    arrays = allocate_store(path, n, WINDOW, "multilabel", [f"t{i}" for i in range(n_targets)], {"ids": "<U12"})
+    for begin in range(0, n, 10_000):
+        rows = slice(begin, min(begin + 10_000, n))
+        count = rows.stop - rows.start
+        arrays["tokens"][rows] = rng.integers(0, 4, (count, WINDOW), dtype=np.uint8)
+        arrays["targets"][rows] = rng.random((count, n_targets), dtype=np.float32) < 0.02
+        arrays["ids"][rows] = np.arange(rows.start, rows.stop).astype(str)
+    for array in arrays.values():
+        array.flush()
+    return str(path)
+
+
+def fit_memory(store: str, mmap: bool) -> dict:
+    """One epoch of ``motifnet.training.fit`` (a small DeepSEA) on ``store``; resident memory at the end."""
+    import torch
+
+    from _harness import rss_mb
+    from motifnet.data import load
+    from motifnet.models import build
+    from motifnet.training import fit
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    data = load(store, mmap=mmap)
+    model = build("deepsea", n_targets=data.n_targets, input_length=data.length, filters=[8, 8], dropout=[0.1, 0.1],
+                  dense=0)
+    start = time.perf_counter()
+    fit(model, data, epochs=1, batch_size=256, valid_fraction=0.0, patience=None, quiet=True, device="cpu")
+    return {"seconds": time.perf_counter() - start, **rss_mb()}
+
+
 def danq_step_gflop(n_targets: int, batch: int) -> float:
     import torch
 
@@ -306,6 +347,16 @@ def run(quick: bool = False) -> dict:
                         achieved_gflops=round(gflop * result["seq_per_s"] / batch, 2),
                         matmul_gflops=round(matmul_gflops(1024 if quick else 2048, repeat=2 if quick else 5), 1),
                         peak_rss_mb=round(peak, 1), store_mb=round(store_mb, 1)))
+        n_wide = 2_000 if quick else 50_000
+        wide = synthetic_store(str(folder), n_wide, 919)
+        targets_mb = Path(wide, "targets.npy").stat().st_size / 2**20
+        for mmap in (True, False):
+            end, peak = in_subprocess(fit_memory, wide, mmap)
+            rows.append(row(f"fit, one epoch of a small DeepSEA on {n_wide:,} windows x 919 targets "
+                            f"({targets_mb:.0f} MiB of targets), targets {'memory-mapped' if mmap else 'read into memory'}",
+                            end["seconds"], None, unit="s", peak_rss_mb=round(peak, 1),
+                            end_anon_mb=round(end.get("anon", float("nan")), 1),
+                            end_file_mb=round(end.get("file", float("nan")), 1)))
     info = machine()
     notes = (f"Genome {genome.name if genome == GENOME else 'random (quick)'}; bins {BIN} bp, windows {WINDOW} bp, "
              f"max N {MAX_N}, only bins with a label (DeepSEA's rule). value/ref: median wall seconds of {repeat} "

@@ -393,3 +393,14 @@ def test_the_shipped_experiment_runs_on_a_peak_store(planted):
     run_experiment(experiment, folder / "run", quiet=True, log=None)
     metrics = json.loads((folder / "run" / "evaluate" / "DanQ" / "metrics.json").read_text())
     assert set(MOTIFS) <= set(json.dumps(metrics).split('"'))
+
+
+def test_loaded_targets_are_memory_mapped_copy_on_write(planted):
+    folder, genome, peaks, files = planted
+    build_peak_store(folder / "genome.fa", folder / "out", peaks=files, quiet=True)
+    data = load(folder / "out" / "train")
+    assert isinstance(data.targets, np.memmap) and isinstance(data.tokens, np.memmap)
+    before = np.asarray(data.targets).copy()
+    data.targets[:] = 7.0  # changes memory only
+    np.testing.assert_array_equal(load(folder / "out" / "train").targets, before)
+    assert not isinstance(load(folder / "out" / "train", mmap=False).targets, np.memmap)

@@ -296,7 +296,8 @@ def is_store(path: str | os.PathLike) -> bool:
 
 
 def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
-    """Load a store folder; with ``mmap`` the tokens stay on disk and are read on demand.
+    """Load a store folder; with ``mmap`` the tokens and targets stay on disk and are read on
+    demand (targets copy-on-write: changing them in memory never changes the store).
 
     Raises:
         MotifnetError: not a store, a missing or corrupt file, or a newer format version.
@@ -320,7 +321,7 @@ def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
     sites = array("sites") if (path / "sites.npy").exists() else None
     return SeqData(
         tokens=array("tokens", "r" if mmap else None),
-        targets=array("targets"),
+        targets=array("targets", "c" if mmap else None),
         task=meta["task"],
         target_names=meta["target_names"],
         ids=array("ids"),

@@ -42,7 +42,7 @@ def build_peak_store(
     blacklist: str | os.PathLike | None = None,
     options: BinOptions | None = None,
     overwrite: bool = False,
-    quiet: bool = False,
+    quiet: bool = True,
 ) -> dict:
     """Write the stores of :mod:`motifnet.peak_store` for ``genome`` into ``out``.
 
@@ -56,7 +56,7 @@ def build_peak_store(
             genome lacks are ignored, unless none of its chromosomes is in the genome).
         options: :class:`motifnet.peak_bins.BinOptions`.
         overwrite: replace ``out`` if it exists.
-        quiet: no progress bar.
+        quiet: no progress bar (the default; the command line shows one).
 
     Returns:
         The summary written to ``summary.json`` (targets, rows and positives per split, options).
