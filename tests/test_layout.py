@@ -14,8 +14,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "motifnet"
 
 LAYERS = {
-    0: ["sequence", "errors", "atomic"],
-    1: ["data", "io", "motifs", "jaspar", "simulate", "negatives", "jsonio", "devices", "metrics"],
+    0: ["sequence", "errors", "atomic", "ranges"],
+    1: ["data", "io", "motifs", "jaspar", "simulate", "negatives", "jsonio", "devices", "metrics", "peak_bins", "peak_store"],
     2: ["predict", "models", "arithmetic", "strands", "runs"],
     3: ["interpret", "scan", "training"],
     4: ["experiments", "report"],

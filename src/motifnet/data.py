@@ -228,19 +228,8 @@ def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Pat
         arrays.update({f"annotation.{key}": value for key, value in data.annotations.items()})
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
-        meta = {
-            "format": "motifnet.SeqData",
-            "version": STORE_VERSION,
-            "n": len(data),
-            "length": data.length,
-            "task": data.task,
-            "target_names": data.target_names,
-            "alphabet": data.alphabet,
-            "motif_names": data.motif_names,
-            "motif_ids": data.motif_ids,
-            "annotations": sorted(data.annotations),
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        _write_meta(tmp, len(data), data.length, data.task, data.target_names, data.alphabet, sorted(data.annotations),
+                    data.motif_names, data.motif_ids)
         if path.exists():
             shutil.rmtree(path)
         publish(tmp, path)
@@ -253,13 +242,62 @@ def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Pat
     return path
 
 
+def _write_meta(folder: Path, n: int, length: int, task: str, target_names: Sequence[str], alphabet: str,
+                annotations: Sequence[str], motif_names: Sequence[str] = (), motif_ids: Sequence[str] = ()) -> None:
+    meta = {
+        "format": "motifnet.SeqData",
+        "version": STORE_VERSION,
+        "n": n,
+        "length": length,
+        "task": task,
+        "target_names": list(target_names),
+        "alphabet": alphabet,
+        "motif_names": list(motif_names),
+        "motif_ids": list(motif_ids),
+        "annotations": list(annotations),
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def allocate_store(folder: str | os.PathLike, n: int, length: int, task: str, target_names: Sequence[str],
+                   columns: dict[str, np.dtype], alphabet: str = "DNA") -> dict[str, np.ndarray]:
+    """Create a store of ``n`` rows in the empty folder ``folder``, to be filled in place.
+
+    For data too large to hold in memory: the files are made at their full size and returned
+    memory-mapped: ``tokens`` uint8 ``[n, length]``, ``targets`` float32 ``[n, T]`` (the task must
+    not be multiclass), ``lengths`` (all ``length``), and one ``[n]`` array per entry of
+    ``columns``: ``ids`` and ``annotation.KEY`` with their dtypes. The caller fills them, flushes,
+    and publishes the folder (``motifnet.atomic``); a folder left unfilled is not a valid store.
+
+    Raises:
+        MotifnetError: a multiclass task, or ``columns`` without ``ids``.
+    """
+    from numpy.lib.format import open_memmap
+
+    folder = Path(folder)
+    if task == "multiclass" or task not in TASKS:
+        raise MotifnetError(f"allocate_store writes float32 targets; task {task!r} is not one of binary, multilabel, regression")
+    if "ids" not in columns:
+        raise MotifnetError("allocate_store needs an 'ids' column")
+    shapes = {"tokens": ((n, length), np.uint8), "targets": ((n, len(target_names)), np.float32),
+              "lengths": ((n,), np.int64)}
+    shapes.update({name: ((n,), np.dtype(dtype)) for name, dtype in columns.items()})
+    arrays = {name: open_memmap(folder / f"{name}.npy", mode="w+", dtype=dtype, shape=shape)
+              for name, (shape, dtype) in shapes.items()}
+    arrays["lengths"][:] = length
+    annotations = sorted(name[len("annotation."):] for name in columns if name.startswith("annotation."))
+    _write_meta(folder, n, length, task, target_names, check_alphabet(alphabet), annotations)
+    return arrays
+
+
 def is_store(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a SeqData store folder."""
     return (Path(path) / "meta.json").is_file()
 
 
 def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
-    """Load a store folder; with ``mmap`` the tokens stay on disk and are read on demand.
+    """Load a store folder; with ``mmap`` the tokens and targets stay on disk and are read on
+    demand (targets copy-on-write: changing them in memory never changes the store).
 
     Raises:
         MotifnetError: not a store, a missing or corrupt file, or a newer format version.
@@ -283,7 +321,7 @@ def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
     sites = array("sites") if (path / "sites.npy").exists() else None
     return SeqData(
         tokens=array("tokens", "r" if mmap else None),
-        targets=array("targets"),
+        targets=array("targets", "c" if mmap else None),
         task=meta["task"],
         target_names=meta["target_names"],
         ids=array("ids"),

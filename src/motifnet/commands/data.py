@@ -7,6 +7,7 @@ import json
 import sys
 
 from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument
+from motifnet.commands._peaks import add_peak_arguments, run_peaks, wants_peaks
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,11 +66,14 @@ def register(subparsers) -> None:
     summary.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_input_arguments(summary)
     summary.set_defaults(func=run_summary)
-    convert = actions.add_parser("convert", help="write the input as a motifnet data folder (memory-mappable)")
-    convert.add_argument("inputs", nargs="+", metavar="PATH", help=DATA_FILES_HELP)
+    convert = actions.add_parser("convert", help="write the input as a motifnet data folder (memory-mappable), "
+                                 "or build a multi-task set from a genome and peak files (--peaks)")
+    convert.add_argument("inputs", nargs="*", metavar="PATH", help=DATA_FILES_HELP)
     convert.add_argument("--out", required=True, help="the data folder to write")
     convert.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    convert.add_argument("--quiet", action="store_true", help="no progress output")
     add_input_arguments(convert)
+    add_peak_arguments(convert)
     convert.set_defaults(func=run_convert)
 
 
@@ -89,6 +93,10 @@ def run_convert(args: argparse.Namespace) -> int:
     from motifnet.data import save
     from motifnet.errors import MotifnetError
 
+    if wants_peaks(args):
+        return run_peaks(args)
+    if not args.inputs:
+        raise MotifnetError("give data files to convert, or --genome with --peaks/--sample-sheet/--bigwig")
     if not args.overwrite:
         from pathlib import Path
 
@@ -128,5 +136,5 @@ def format_summary(summary: dict) -> str:
             lines.append(f"    {name:<12}{text}")
     for key, stats in summary["annotations"].items():
         shown = ", ".join(f"{k} {v}" for k, v in list(stats.items())[:12])
-        lines.append(f"  {key:<12}{shown}")
+        lines.append(f"  {key:<11} {shown}")
     return "\n".join(lines) + "\n"

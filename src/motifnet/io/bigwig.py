@@ -1,4 +1,4 @@
-"""bigWig output: binary, indexed, zoomable score tracks for genome browsers (through pyBigWig).
+"""bigWig files (through pyBigWig): writing score tracks; reading mean signal over fixed bins.
 
 A scan at stride 1 of a human genome as bedGraph text is over 100 GB; as bigWig it is a few GB,
 and IGV or the UCSC browser read it without loading it. Scores are written as fixed-step runs
@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from motifnet.atomic import publish, temporary_beside
+from motifnet.errors import MotifnetError
 
 BIGWIG_SUFFIXES = (".bw", ".bigwig")
 
@@ -68,3 +69,45 @@ def bigwig_writer(path: str | os.PathLike,
             handle.close()
         tmp.unlink(missing_ok=True)
         raise
+
+
+def open_bigwig(path: str | os.PathLike, sizes: dict[str, int], chroms: Sequence[str]):
+    """Open a bigWig to read ``chroms`` of a genome whose chromosome lengths are ``sizes``.
+
+    Raises:
+        MotifnetError: not a readable bigWig, some of ``chroms`` missing from it (named, with the
+            'chr' fix when that is the difference) or of another length there (another assembly).
+    """
+    import pyBigWig
+
+    from motifnet.io.peaks import check_chromosomes
+
+    try:
+        handle = pyBigWig.open(str(path))
+    except RuntimeError:
+        handle = None
+    if handle is None or not handle.isBigWig():
+        raise MotifnetError("not a readable bigWig file", path=path)
+    have = handle.chroms()
+    check_chromosomes(chroms, have, path, what="the genome's ")
+    wrong = [c for c in chroms if have[c] != sizes[c]]
+    if wrong:
+        raise MotifnetError(f"chromosome {wrong[0]!r} has length {have[wrong[0]]} in the bigWig but {sizes[wrong[0]]} "
+                            "in the genome: is it the assembly the genome is?", path=path)
+    return handle
+
+
+def bin_means(handle, chrom: str, bins: np.ndarray, bin_size: int) -> np.ndarray:
+    """Mean signal of each bin ``[k * bin_size, (k + 1) * bin_size)`` of ``chrom``, for ``k`` in
+    ``bins`` (int ``[B]``); bases without data count as 0.
+
+    Returns:
+        float32 ``[B]``: exact sums over the bases (not the zoom levels) divided by ``bin_size``.
+    """
+    bins = np.asarray(bins, dtype=np.int64)
+    if not len(bins):
+        return np.zeros(0, dtype=np.float32)
+    first, last = int(bins.min()), int(bins.max()) + 1
+    sums = handle.stats(chrom, first * bin_size, last * bin_size, type="sum", nBins=last - first, exact=True)
+    sums = np.array([0.0 if value is None else value for value in sums], dtype=np.float64)
+    return (sums[bins - first] / bin_size).astype(np.float32)

@@ -21,6 +21,9 @@ from motifnet.errors import MotifnetError
 from motifnet.training import distributed
 from motifnet.training.options import FitOptions
 
+CHECK_ROWS = 1 << 16
+"""Rows of targets checked at a time (a memory-mapped store's are never read whole)."""
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -70,13 +73,14 @@ def _check_data(name: str, data: SeqData, opts: FitOptions) -> None:
         raise MotifnetError(f"the {name} data are empty (no sequences)")
     if data.n_targets == 0:
         raise MotifnetError(f"the {name} data have no labels (no target columns)")
-    targets = np.asarray(data.targets)
-    if data.task != "multiclass" and not np.isfinite(targets).all():
-        raise MotifnetError(f"the {name} data have missing (NaN) labels")
-    if data.task in ("binary", "multilabel") and not np.isin(targets, (0, 1)).all():
-        raise MotifnetError(f"{data.task} labels in the {name} data must be 0 or 1")
-    if data.task == "multiclass" and (targets.min() < 0 or targets.max() >= data.n_targets):
-        raise MotifnetError(f"class indices in the {name} data must lie in 0..{data.n_targets - 1}")
+    for begin in range(0, len(data), CHECK_ROWS):  # in chunks: targets may be a memory-mapped store's
+        targets = np.asarray(data.targets[begin : begin + CHECK_ROWS])
+        if data.task != "multiclass" and not np.isfinite(targets).all():
+            raise MotifnetError(f"the {name} data have missing (NaN) labels")
+        if data.task in ("binary", "multilabel") and not ((targets == 0) | (targets == 1)).all():
+            raise MotifnetError(f"{data.task} labels in the {name} data must be 0 or 1")
+        if data.task == "multiclass" and (targets.min() < 0 or targets.max() >= data.n_targets):
+            raise MotifnetError(f"class indices in the {name} data must lie in 0..{data.n_targets - 1}")
     if "rc" in opts.augment and data.alphabet != "DNA":
         raise MotifnetError("augment 'rc' (reverse complement) only applies to DNA; the data are RNA, which has "
                             "one strand (drop rc from augment)")
