@@ -216,7 +216,7 @@ def _measure(encode_files: list[str], rbp_files: list[str], quick: bool) -> dict
         f"Data: {Path(encode_files[0]).parent}. value and ref are median wall seconds of {repeat} (round-robin after a warm-up); "
         "ratio = ref / value (above 1: motifnet faster). Peak RSS (MiB) of a fresh process running only that "
         "reader once, including interpreter and imports. Every reader returns the same checksum of the tokens "
-        "(asserted). Timings on a shared 2-core machine under load from other work."
+        "(asserted). Timings depend on the machine's load (load_avg_1min)."
     )
     return {"title": "Reading data into SeqData (seconds, peak memory)", "rows": rows, "notes": notes}
 

@@ -96,7 +96,7 @@ def run(quick: bool = False) -> dict:
     info = machine()
     notes = (
         f"CPU {info['cpu']}, {info['cores']} cores, torch {info['torch']} with {torch.get_num_threads()} threads, "
-        f"1-min load {info['load_avg_1min']} (a shared machine: other work runs beside this). "
+        f"1-min load {info['load_avg_1min']} (timings slow down with the load). "
         "Reference = matmul-speed throughput: the float32 matmul rate (1024 x 1024, timed round-robin with "
         "the model's own repeats, column matmul_gflops) divided by the model's FLOPs per sequence (2 x MACs; "
         "x3 for forward+backward); ratio = fraction of matmul speed. "

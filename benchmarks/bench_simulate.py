@@ -105,7 +105,7 @@ def run(quick: bool = False) -> dict:
         "Altschul-Erikson dinucleotide shuffle of motifnet.sequence (a compiled numba kernel). The chance-hit row's "
         "ratio is expected / observed: near 1 means the thresholds' p-values hold on the simulated background. "
         f"Machine: {info.get('cpu', '?')}, {info.get('cores', '?')} cores, load {info.get('load_avg_1min', '?')} "
-        "(see load_avg_1min: other jobs may have shared the machine)."
+        "(timings slow down with the load)."
     )
     return {"title": "Synthetic data generation (motifnet.simulate)", "rows": rows, "notes": notes}
 

@@ -169,8 +169,8 @@ def run(quick: bool = False) -> dict:
     info = machine()
     notes = (
         f"{n} random sequences per epoch, batch 128, Adam; median of {repeat} round-robin epochs; "
-        f"{info['torch_threads']} torch thread(s); load average {info['load_avg_1min']} (shared machine: "
-        "other engineers' jobs run at the same time). Naive = per-string tutorial one-hot in Dataset.__getitem__ "
+        f"{info['torch_threads']} torch thread(s); load average {info['load_avg_1min']}. "
+        "Naive = per-string tutorial one-hot in Dataset.__getitem__ "
         "+ default DataLoader collation; both loops train copies of the same model (DeepBind's training fast path "
         "runs in both). Same seed -> identical final loss and weights: "
         f"{deterministic}."

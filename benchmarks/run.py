@@ -271,8 +271,8 @@ def markdown(results: dict[str, dict]) -> str:
     lines += [f"- date(s): {', '.join(dates)}", f"- commit(s): {', '.join(commits)}"]
     if any(r.get("quick") for r in results.values()):
         lines.append("- **quick mode** (tiny inputs; a smoke test, not a measurement)")
-    lines += ["- the machine was shared: other work ran while these timings were taken (see load_avg_1min), "
-              "so absolute times are pessimistic; ratios compare runs taken side by side.", ""]
+    lines += ["- absolute times depend on the machine and its load (see load_avg_1min); "
+              "ratios compare runs taken side by side.", ""]
 
     slower = [line for result in results.values() for line in slower_rows(result)]
     failed = [name for name, result in results.items() if "error" in result]
