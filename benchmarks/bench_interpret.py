@@ -1,4 +1,5 @@
-"""Interpretation speed: Tomtom of 100 learned motifs against JASPAR, and ISM throughput.
+"""Interpretation speed: Tomtom of 100 learned motifs against JASPAR, ISM throughput,
+DeepLIFT/DeepSHAP contributions and a TF-MoDISco run.
 
 Tomtom row: seconds for :func:`motifnet.interpret.tomtom.tomtom` (memelite, both strands, its
 default approximate hashing of target columns) of 100 filter-like motifs against JASPAR2024 CORE
@@ -13,6 +14,17 @@ throughput in edits per second (sequences x positions x 3 edits / s) with
 :func:`motifnet.interpret.attribution.ism` (mutants of all sequences batched together, identity
 edits skipped), against the obvious loop: one sequence at a time, all 4 bases at every position
 (4 L inputs, identity included) in one batch.
+
+DeepLIFT row: hypothetical DeepSHAP contributions of a classroom reader (DeepBind reading both
+strands, its 10 filters the log-odds of the classroom's true JASPAR motifs, one output per
+class) for 2,000 classroom sequences x 10 dinucleotide-shuffled references, in sequences per
+second: :func:`motifnet.interpret.deeplift.deep_lift_shap` (shuffles, the convergence deltas
+and their check included) against tangermeme's ``deep_lift_shap`` called directly on the same
+model, inputs, references and batch size, timed round-robin.
+
+TF-MoDISco row: :func:`motifnet.interpret.patterns.find_patterns` (modisco-lite) on those
+2,000 sequences' contributions, in a fresh process: seconds and that process's peak memory,
+and how many of the 10 true motifs are the best Tomtom match of a pattern.
 """
 
 from __future__ import annotations
@@ -57,6 +69,88 @@ def naive_ism(model, x, target: int = 0):
             mutants[index, index // length, index % length] = 1.0
             out[i] = (model(mutants)[:, target] - reference).view(4, length)
     return out
+
+
+def classroom_reader(truths, length: int):
+    """DeepBind (both strands, 10 filters, no hidden layer) whose filter k is the log-odds of true
+    motif k and whose output k reads it; the last output ('none') is constant."""
+    import torch
+
+    from motifnet.models.deepbind import DeepBind
+
+    width = max(t.probabilities.shape[1] for t in truths)
+    model = DeepBind(len(truths) + 1, length, n_filters=len(truths), filter_length=width, hidden=0, dropout=0.0,
+                     strands="both")
+    linear = [m for m in model.head.modules() if isinstance(m, torch.nn.Linear)][0]
+    with torch.no_grad():
+        model.conv.weight.zero_()
+        for k, truth in enumerate(truths):
+            ppm = truth.probabilities
+            model.conv.weight[k, :, : ppm.shape[1]] = torch.as_tensor(np.log2((ppm + 0.01) / 0.25))
+        model.conv.bias.fill_(-4.0)
+        linear.weight.zero_()
+        linear.weight[: len(truths)] = torch.eye(len(truths))
+        linear.bias.zero_()
+    return model.eval()
+
+
+def modisco_run(x: np.ndarray, scores: np.ndarray) -> dict:
+    """TF-MoDISco on contributions (run in a fresh process for its peak memory)."""
+    import time
+
+    from motifnet.interpret.patterns import find_patterns
+
+    start = time.perf_counter()
+    found = find_patterns(x, scores)
+    return {"seconds": time.perf_counter() - start, "ppms": [p.ppm for p in found if p.name.startswith("pos")]}
+
+
+def contribution_rows(quick: bool) -> list[dict]:
+    """The DeepLIFT and TF-MoDISco rows (module docstring)."""
+    import torch
+    from tangermeme.deep_lift_shap import deep_lift_shap as tangermeme_deep_lift_shap
+
+    from _harness import in_subprocess, interleaved_seconds
+    from motifnet.interpret import deeplift
+    from motifnet.interpret.tomtom import load_database, recovery, tomtom
+    from motifnet.interpret.truth import truth_database, true_motifs
+    from motifnet.sequence import dinucleotide_shuffle, one_hot
+    from motifnet.simulate import simulate
+
+    n, shuffles, batch_size = (110, 3, 256) if quick else (2000, 10, 256)
+    data = simulate("classroom", n_per_class=-(-n // 11), seed=0)
+    tokens = np.asarray(data.tokens[:n])
+    targets = np.asarray(data.targets[:n]).astype(np.int64)
+    model = classroom_reader(true_motifs(data), tokens.shape[1])
+    x = one_hot(tokens)
+    references = one_hot(np.stack([dinucleotide_shuffle(tokens, seed=k) for k in range(shuffles)], axis=1)
+                         .reshape(-1, tokens.shape[1])).view(n, shuffles, 4, -1)
+
+    def ours():
+        return deeplift.deep_lift_shap(model, tokens, targets, n_shuffles=shuffles, hypothetical=True,
+                                       batch_size=batch_size)
+
+    def theirs():
+        return tangermeme_deep_lift_shap(deeplift.Explained(model), x, args=(torch.from_numpy(targets).float(),),
+                                         target=0, batch_size=batch_size, references=references, hypothetical=True,
+                                         additional_nonlinear_ops=deeplift.rules(), warning_threshold=1e9)
+
+    times = interleaved_seconds({"ours": ours, "theirs": theirs}, repeat=1 if quick else 3, warmup=1)
+    scores = ours()
+    same = bool(torch.allclose(scores, theirs().float(), atol=1e-5))
+    rows = [row(f"DeepLIFT/DeepSHAP, classroom reader (DeepBind, both strands), {n} x {shuffles} references",
+                n / times["ours"][0], n / times["theirs"][0], "seq/s", min=n / times["ours"][2],
+                max=n / times["ours"][1], reference="tangermeme deep_lift_shap, same model and references",
+                identical=same, threads=torch.get_num_threads())]
+    result, peak = in_subprocess(modisco_run, x.numpy(), scores.numpy())
+    database, _, keys, _ = truth_database(data, load_database("JASPAR2024", "CORE", "vertebrates"), "JASPAR2024")
+    recovered = None
+    if result["ppms"]:
+        recovered = recovery(tomtom(result["ppms"], database, n_jobs=1), keys, 0.1, "best").as_dict()
+    rows.append(row(f"TF-MoDISco (modisco-lite) on {n} sequences' contributions", result["seconds"], None, "s",
+                    higher_is_better=False, peak_rss_mb=round(peak, 1), n_patterns=len(result["ppms"]),
+                    true_motifs_recovered=None if recovered is None else recovered["motif_recovery_fraction"]))
+    return rows
 
 
 def run(quick: bool = False) -> dict:
@@ -108,12 +202,14 @@ def run(quick: bool = False) -> dict:
     rows.append(row(f"ISM DeepBind 101 bp, {n_sequences} sequences", edits / batched[0], naive_rate, "edits/s",
                     reference="per-sequence batches of all 4 bases (identity included)", identical=bool(same),
                     seconds=batched[0]))
+    rows += contribution_rows(quick)
     return {
-        "title": "Interpretation: Tomtom vs JASPAR, ISM throughput",
+        "title": "Interpretation: Tomtom vs JASPAR, ISM, DeepLIFT/DeepSHAP, TF-MoDISco",
         "rows": rows,
-        "notes": "Tomtom via memelite (numba; warm cache). ISM: sequences x positions x 3 edits per second, "
-                 f"torch threads {torch.get_num_threads()}. Machine shared with other jobs: timings under load. "
-                 + f"1-min load average at the end: {os.getloadavg()[0]:.1f}.",
+        "notes": "Tomtom via memelite (numba; warm cache). ISM: sequences x positions x 3 edits per second. "
+                 "DeepLIFT: the same model, inputs and references in both; TF-MoDISco: seconds and peak memory of "
+                 f"its own process. torch threads {torch.get_num_threads()}; "
+                 f"1-min load average at the end: {os.getloadavg()[0]:.1f}.",
     }
 
 

@@ -30,6 +30,12 @@ SCORE_RESOLUTION = 0.001
 """Score bin width in bits for the exact score distribution of :meth:`Motif.threshold`."""
 
 
+def consensus(matrix: np.ndarray, alphabet: str = "DNA") -> str:
+    """The most probable base of each column of a ``[4, W]`` matrix (ties: first of A, C, G, T/U)."""
+    letters = "ACGU" if alphabet == "RNA" else BASES
+    return "".join(letters[i] for i in np.asarray(matrix).argmax(axis=0))
+
+
 def background_vector(background: None | float | Sequence[float] | np.ndarray = None) -> np.ndarray:
     """Background probabilities of A, C, G, T as float64 ``[4]``.
 
@@ -165,7 +171,7 @@ class Motif:
     @property
     def consensus(self) -> str:
         """The most probable base at each position (ties: first of A, C, G, T)."""
-        return "".join(BASES[i] for i in self.probabilities.argmax(axis=0))
+        return consensus(self.probabilities)
 
     # -- derived motifs ---------------------------------------------------------------------
 

@@ -48,6 +48,11 @@ def register(subparsers) -> None:
     parser.add_argument("--n-shuffles", type=int, default=10,
                         help="dinucleotide-shuffled references per sequence for patterns (default 10)")
     parser.add_argument("--max-seqlets", type=int, default=2000, help="seqlets clustered per sign (default 2000)")
+    parser.add_argument("--in-silico", action="store_true",
+                        help="also insert each true motif (or each pattern) into shuffled backgrounds and scan "
+                             "the spacing of the top two (the summary's 'in_silico' section)")
+    parser.add_argument("--n-backgrounds", type=int, default=100,
+                        help="shuffled backgrounds for --in-silico (default 100)")
     parser.add_argument("--no-filters", dest="filters", action="store_false", help="skip filters -> Tomtom")
     parser.add_argument("--no-attributions", dest="attributions", action="store_false",
                         help="skip attributions and localization")
@@ -71,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     for name in ("n_filter_sequences", "n_attributions", "n_logos", "n_examples", "n_pattern_sequences"):
         if getattr(args, name) < 0:
             raise MotifnetError(f"--{name.replace('_', '-')} must be >= 0")
-    for name in ("n_shuffles", "max_seqlets"):
+    for name in ("n_shuffles", "max_seqlets", "n_backgrounds"):
         if getattr(args, name) < 1:
             raise MotifnetError(f"--{name.replace('_', '-')} must be >= 1")
     if not 0 < args.threshold <= 1:
@@ -95,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         n_pattern_sequences=args.n_pattern_sequences,
         n_shuffles=args.n_shuffles,
         max_seqlets=args.max_seqlets,
+        in_silico=args.in_silico,
+        n_backgrounds=args.n_backgrounds,
         n_logos=args.n_logos,
         n_examples=args.n_examples,
         only_correct=not args.all_sequences,
@@ -131,4 +138,7 @@ def _headline(summary: dict, out: str) -> str:
         precision = patterns.get("seqlets_vs_sites", {}).get("seqlet_precision")
         if precision is not None:
             parts.append(f"seqlet precision {precision:.2f}")
+    own = summary.get("in_silico", {}).get("own_output_fraction")
+    if own is not None:
+        parts.append(f"inserted motifs raising their own output most {own:.2f}")
     return "; ".join(parts)

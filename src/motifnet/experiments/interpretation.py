@@ -21,6 +21,8 @@ Options (``interpret:`` in an experiment file, all optional) are the fields of
     n_pattern_sequences: 2000  # sequences explained for patterns
     n_shuffles: 10           # dinucleotide-shuffled references per sequence
     max_seqlets: 2000        # seqlets clustered per sign
+    in_silico: false         # insert each true motif / pattern into shuffled backgrounds; spacing of the top two
+    n_backgrounds: 100       # shuffled backgrounds for in_silico
     only_correct: true       # localize only correctly predicted sequences
     seed: 0
     batch_size: 256
@@ -37,7 +39,8 @@ from pathlib import Path
 
 STEP_DEFAULTS = {"split": "all"}
 RESULT_KEYS = ("filter_match_fraction", "motif_recovery_fraction", "localization_accuracy",
-               "pattern_recovery_fraction", "pattern_family_recovery_fraction", "seqlet_precision")
+               "pattern_recovery_fraction", "pattern_family_recovery_fraction", "seqlet_precision",
+               "in_silico_own_output_fraction")
 
 
 def interpret_arm(run_dir: Path, data_dir: Path, options: dict, folder: Path, quiet: bool = True) -> dict:

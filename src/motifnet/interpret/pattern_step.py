@@ -87,6 +87,7 @@ def run_patterns(model: "nn.Module", data: "SeqData", rows: np.ndarray, opts: "O
     from motifnet.interpret.tomtom import recovery, tomtom, write_table
     from motifnet.interpret.truth import family_recovery, release_for, truth_database
     from motifnet.io.files import atomic_write
+    from motifnet.motifs import consensus
     from motifnet.predict import predict
     from motifnet.sequence import one_hot
 
@@ -109,7 +110,7 @@ def run_patterns(model: "nn.Module", data: "SeqData", rows: np.ndarray, opts: "O
     if found:
         modisco.write_meme(found, out / "patterns.meme", alphabet=data.alphabet)
     modisco.write_seqlets(modisco.seqlet_table(found, data, chosen), out)
-    info["patterns"] = [{"name": p.name, "n_seqlets": p.n_seqlets, "consensus": _consensus(p.ppm, data.alphabet)}
+    info["patterns"] = [{"name": p.name, "n_seqlets": p.n_seqlets, "consensus": consensus(p.ppm, data.alphabet)}
                         for p in found]
     if not found:
         info["note"] = "TF-MoDISco found no pattern (too few seqlets above its null)"
@@ -133,8 +134,3 @@ def run_patterns(model: "nn.Module", data: "SeqData", rows: np.ndarray, opts: "O
     figures += match_logos(result, [p.ppm for p in found], order, out / "logos", opts.formats, "patterns", "pattern_",
                            data.alphabet)
     return info
-
-
-def _consensus(ppm: np.ndarray, alphabet: str) -> str:
-    letters = "ACGU" if alphabet == "RNA" else "ACGT"
-    return "".join(letters[k] for k in np.asarray(ppm).argmax(axis=0))

@@ -48,7 +48,7 @@ FILTER_HEADLINE = ("n_filters", "n_informative", "true_motifs", "koo_eddy", "by_
 HEADLINE = FILTER_HEADLINE + ("filter_match_fraction", "motif_recovery_fraction", "recovered",
                               "localization_accuracy", "localization", "attribution_method",
                               "n_patterns", "pattern_recovery_fraction", "pattern_family_recovery_fraction",
-                              "seqlet_precision", "figures")
+                              "seqlet_precision", "in_silico_own_output_fraction", "figures")
 
 
 @dataclass
@@ -61,7 +61,9 @@ class Options:
     patterns [False]: step 3 (contributions -> TF-MoDISco patterns -> Tomtom,
     :mod:`motifnet.interpret.pattern_step`) on n_pattern_sequences [2000] sequences with
     n_shuffles [10] dinucleotide-shuffled references each, clustering at most max_seqlets [2000]
-    seqlets per sign;
+    seqlets per sign; in_silico [False]: step 4 (insert each true motif, or each pattern, into
+    n_backgrounds [100] shuffled backgrounds; the spacing of the top two,
+    :mod:`motifnet.interpret.in_silico_step`);
     database ['JASPAR2024'], collection ['CORE'], tax_group ['vertebrates']: Tomtom targets (a
     JASPAR release, or a motif file path as ``database``; None: every collection / taxon);
     threshold [0.5]: activation fraction; e_value [0.1]: a match needs E below it; method
@@ -88,6 +90,8 @@ class Options:
     n_pattern_sequences: int = 2000
     n_shuffles: int = 10
     max_seqlets: int = 2000
+    in_silico: bool = False
+    n_backgrounds: int = 100
     n_logos: int = 10
     n_examples: int = 4
     only_correct: bool = True
@@ -243,6 +247,10 @@ def interpret(
 
         database = _database(opts.database, opts.collection, opts.tax_group)
         summary["patterns"] = run_patterns(model, data, rows, opts, out, quiet, database, task, figures)
+    if opts.in_silico:
+        from motifnet.interpret.in_silico_step import run_in_silico
+
+        summary["in_silico"] = run_in_silico(model, data, rows, opts, quiet, summary.get("patterns"))
     summary.update(_headline(summary, figures))
     for name in SUMMARY_FILES:
         write_json(out / name, summary)
@@ -270,6 +278,8 @@ def _headline(summary: dict, figures: list[dict]) -> dict:
                         pattern_family_recovery_fraction=patterns.get("family_recovery", {}).get(
                             "motif_recovery_fraction"),
                         seqlet_precision=patterns.get("seqlets_vs_sites", {}).get("seqlet_precision"))
+    if "in_silico" in summary:
+        headline["in_silico_own_output_fraction"] = summary["in_silico"].get("own_output_fraction")
     headline["figures"] = figures
     kept = {key: value for key, value in headline.items() if value is not None}
     if "attributions" in summary:  # None: attributions ran but nothing could be localized

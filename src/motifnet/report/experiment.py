@@ -18,6 +18,7 @@ import numpy as np
 
 from motifnet.io.files import atomic_write
 from motifnet.report import conclusions as concl
+from motifnet.report import learned_motifs
 from motifnet.report import plots
 from motifnet.report.html import Report
 
@@ -255,7 +256,7 @@ def build_report(experiment, arms: Sequence[ArmResult], data_summaries: Mapping[
     if sweep:
         _sweep_section(report, rows, options, primary, labels, sweep_values, sweep, reference)
     _curves_section(report, shown, primary, sweep_values if sweep else [None], sweep_name)
-    _interpret_section(report, shown)
+    learned_motifs.sections(report, shown)
     if first_seed is not None:
         report.section("Replicates").note(
             f"Tables and plots show the mean (± sample standard deviation) over the seeds {experiment.seeds}: each seed "
@@ -402,68 +403,6 @@ def _curves_section(report: Report, arms: Sequence[ArmResult], primary: str, val
             title = "" if values[-1] is None else f" ({sweep_name} {values[-1]})"
             section.figure(plots.confusion_matrices(matrices, last[0].target_names),
                            caption=f"Confusion matrices on the test split, rows normalised{title}")
-
-
-def _interpret_section(report: Report, arms: Sequence[ArmResult]) -> None:
-    interpreted = [a for a in arms if a.interpret]
-    if not interpreted:
-        return
-    section = report.section("Learned motifs")
-    rows = []
-    for arm in interpreted:
-        info = arm.interpret
-        recovered = info.get("recovered") or {}
-        rows.append({
-            "model": arm.name,
-            "filters": info.get("n_filters"),
-            "informative": info.get("n_informative"),
-            "matching a true motif": info.get("filter_match_fraction"),
-            "true motifs recovered": (f"{sum(bool(v) for v in recovered.values())} / {len(recovered)}" if recovered else None),
-            "localization accuracy": info.get("localization_accuracy"),
-            "note": info.get("note"),
-        })
-    section.table(rows)
-    notes = [a.interpret.get("method_note") for a in interpreted if a.interpret.get("method_note")]
-    if notes:
-        section.note(notes[0])
-    for arm in interpreted:
-        recovered = arm.interpret.get("recovered") or {}
-        if recovered:
-            missing = [m for m, f in recovered.items() if not f]
-            section.text(
-                f"{arm.name}: recovered {sum(bool(v) for v in recovered.values())} of {len(recovered)} true motifs"
-                + (f"; not recovered: {', '.join(missing)}." if missing else " (all).")
-            )
-    filter_figures = [(data, f"{arm.name}: {caption}") for arm in interpreted for data, caption, kind in arm.figures if kind == "filters"]
-    section.grid(filter_figures)
-    _patterns_section(report, interpreted)
-    attribution_figures = [(data, f"{arm.name}: {caption}") for arm in interpreted for data, caption, kind in arm.figures
-                           if kind == "attribution"]
-    if attribution_figures:
-        section = report.section("Where the models look (attributions)")
-        section.note("Attribution logos: the height of each letter is its contribution to the prediction of the "
-                     "sequence's class (negative: below the axis); where the true embedded site is known it is "
-                     "shaded, and the best-scoring window of the same width is dashed.")
-        section.grid(attribution_figures)
-
-
-def _patterns_section(report: Report, interpreted: Sequence[ArmResult]) -> None:
-    """TF-MoDISco patterns of the arms that ran the patterns step: counts, recovery, logos."""
-    with_patterns = [a for a in interpreted if "n_patterns" in a.interpret]
-    if not with_patterns:
-        return
-    section = report.section("Motifs from contributions (TF-MoDISco)")
-    section.note("Patterns: TF-MoDISco (modisco-lite) clusters of seqlets cut from DeepLIFT/DeepSHAP contributions "
-                 "(integrated gradients for recurrent models) against dinucleotide-shuffled references, each "
-                 "trimmed and compared with the database by Tomtom; a true motif is recovered when it is the best "
-                 "match (E below the threshold) of a pattern, its family when that match shares its JASPAR TF family. Seqlet precision: the fraction of seqlet cores "
-                 "centred on a true site.")
-    section.table([{"model": a.name, "patterns": a.interpret.get("n_patterns"),
-                    "true motifs recovered": a.interpret.get("pattern_recovery_fraction"),
-                    "true motifs' families recovered": a.interpret.get("pattern_family_recovery_fraction"),
-                    "seqlet precision": a.interpret.get("seqlet_precision")} for a in with_patterns])
-    section.grid([(data, f"{arm.name}: {caption}") for arm in with_patterns for data, caption, kind in arm.figures
-                  if kind == "patterns"])
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], reference: Mapping[str, Any] = ()) -> str:

@@ -109,30 +109,43 @@ def confusion_matrices(matrices: Mapping[str, np.ndarray], class_names: Sequence
     return fig
 
 
-def per_target_heatmap(values: Mapping[str, Sequence[float]], target_names: Sequence[str], metric: str = "AUROC") -> Figure:
-    """A models x targets heatmap of a per-target metric, values written in the cells.
+def per_target_heatmap(values: Mapping[str, Sequence[float]], target_names: Sequence[str], metric: str = "AUROC",
+                       diverging: bool = False) -> Figure:
+    """A rows x targets heatmap of a per-target metric, values written in the cells.
 
     Args:
         values: label -> T values (NaN allowed).
         target_names: the T target names.
+        diverging: a change around 0 (blue-white-red, symmetric range) instead of a score up to 1.
     """
     labels = list(values)
     grid = np.array([np.asarray(values[label], dtype=float) for label in labels])
     fig = Figure(figsize=(1.6 + 0.62 * len(target_names), 0.9 + 0.42 * len(labels)), layout="constrained")
     ax = fig.subplots()
     finite = grid[np.isfinite(grid)]
-    low = float(min(0.5, finite.min())) if finite.size else 0.5
-    image = ax.imshow(grid, cmap="viridis", vmin=low, vmax=1, aspect="auto")
+    if diverging:
+        high = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
+        low, cmap = -high, "RdBu_r"
+    else:
+        low, high, cmap = (float(min(0.5, finite.min())) if finite.size else 0.5), 1.0, "viridis"
+    image = ax.imshow(grid, cmap=cmap, vmin=low, vmax=high, aspect="auto")
     ax.set_xticks(np.arange(len(target_names)), target_names, rotation=60, ha="right", fontsize=7)
     ax.set_yticks(np.arange(len(labels)), labels, fontsize=8)
     for i in range(len(labels)):
         for j in range(len(target_names)):
             if np.isfinite(grid[i, j]):
                 ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=6,
-                        color="black" if grid[i, j] > low + 0.6 * (1 - low) else "white")
+                        color=_text_color(grid[i, j], low, high, diverging))
     ax.set_title(f"{metric} per target", fontsize=9)
     fig.colorbar(image, ax=ax, shrink=0.8)
     return fig
+
+
+def _text_color(value: float, low: float, high: float, diverging: bool) -> str:
+    """Black on light cells, white on dark ones."""
+    if diverging:
+        return "white" if abs(value) > 0.6 * high else "black"
+    return "black" if value > low + 0.6 * (high - low) else "white"
 
 
 def metric_bars(values: Mapping[str, float], metric: str, reference: Mapping[str, Mapping[str, float]] | None = None) -> Figure:
