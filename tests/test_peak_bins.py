@@ -395,11 +395,16 @@ def test_the_shipped_experiment_runs_on_a_peak_store(planted):
     assert set(MOTIFS) <= set(json.dumps(metrics).split('"'))
 
 
-def test_loaded_targets_are_memory_mapped_copy_on_write(planted):
+def test_loaded_arrays_are_memory_mapped_and_targets_copy_on_write(planted):
     folder, genome, peaks, files = planted
     build_peak_store(folder / "genome.fa", folder / "out", peaks=files, quiet=True)
     data = load(folder / "out" / "train")
     assert isinstance(data.targets, np.memmap) and isinstance(data.tokens, np.memmap)
+    mapped = [data.ids, data.lengths, *data.annotations.values()]
+    assert all(isinstance(column, np.memmap) or isinstance(column.base, np.memmap) for column in mapped)
+    assert not any(column.flags.writeable for column in mapped)
+    part = data.subset(np.arange(3))
+    assert part.ids.flags.writeable and list(part.ids) == list(data.ids[:3])  # a subset is an ordinary copy
     before = np.asarray(data.targets).copy()
     data.targets[:] = 7.0  # changes memory only
     np.testing.assert_array_equal(load(folder / "out" / "train").targets, before)

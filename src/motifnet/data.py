@@ -296,8 +296,9 @@ def is_store(path: str | os.PathLike) -> bool:
 
 
 def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
-    """Load a store folder; with ``mmap`` the tokens and targets stay on disk and are read on
-    demand (targets copy-on-write: changing them in memory never changes the store).
+    """Load a store folder; with ``mmap`` every array stays on disk and is read on demand
+    (targets copy-on-write: changing them in memory never changes the store; tokens, ids,
+    lengths and annotations read-only), so a store larger than memory can be trained on.
 
     Raises:
         MotifnetError: not a store, a missing or corrupt file, or a newer format version.
@@ -324,13 +325,13 @@ def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
         targets=array("targets", "c" if mmap else None),
         task=meta["task"],
         target_names=meta["target_names"],
-        ids=array("ids"),
+        ids=array("ids", "r" if mmap else None),
         alphabet=meta["alphabet"],
-        lengths=array("lengths"),
+        lengths=array("lengths", "r" if mmap else None),
         sites=sites,
         motif_names=meta.get("motif_names", []),
         motif_ids=meta.get("motif_ids", []),
-        annotations={key: array(f"annotation.{key}") for key in meta.get("annotations", [])},
+        annotations={key: array(f"annotation.{key}", "r" if mmap else None) for key in meta.get("annotations", [])},
     )
 
 
