@@ -70,15 +70,18 @@ def match_published(prefix: str, table: dict[str, dict[str, float]]) -> dict[str
     return table[max(candidates, key=len)] if candidates else None
 
 
-def evaluate_one(prefix: str, max_seconds: float | None, quick: bool = False, epochs: int | None = None,
-                 overrides: dict | None = None) -> dict:
-    """Train on ``<prefix>_AC.seq.gz`` and test on ``<prefix>_B.seq.gz``; return one result row."""
+def train_one(prefix: str, max_seconds: float | None = None, quick: bool = False, epochs: int | None = None,
+              overrides: dict | None = None):
+    """DeepBind trained by the recipe on ``<prefix>_AC.seq.gz``.
+
+    Returns:
+        ``(model, train, test, fit_result, train_seconds)`` (``test``: the B file).
+    """
     import torch
 
     from motifnet.io import read_data
-    from motifnet.metrics import evaluate
     from motifnet.models import build
-    from motifnet.training import fit, predict
+    from motifnet.training import fit
 
     train = read_data(ENCODE_DIR / f"{prefix}_AC.seq.gz")
     test = read_data(ENCODE_DIR / f"{prefix}_B.seq.gz")
@@ -95,7 +98,21 @@ def evaluate_one(prefix: str, max_seconds: float | None, quick: bool = False, ep
     model = build(RECIPE["model"], n_targets=1, input_length=train.length, preset=RECIPE["preset"], **params)
     start = time.perf_counter()
     result = fit(model, train, quiet=True, **options)
-    train_seconds = time.perf_counter() - start
+    return model, train, test, result, time.perf_counter() - start
+
+
+def evaluate_one(prefix: str, max_seconds: float | None, quick: bool = False, epochs: int | None = None,
+                 overrides: dict | None = None) -> dict:
+    """Train on ``<prefix>_AC.seq.gz`` and test on ``<prefix>_B.seq.gz``; return one result row."""
+    model, train, test, result, train_seconds = train_one(prefix, max_seconds, quick, epochs, overrides)
+    return result_row(prefix, model, train, test, result, train_seconds, max_seconds)
+
+
+def result_row(prefix: str, model, train, test, result, train_seconds: float, max_seconds: float | None = None) -> dict:
+    """The test AUROC/AUPRC of a model trained by :func:`train_one`, with its training facts."""
+    from motifnet.metrics import evaluate
+    from motifnet.training import predict
+
     scores = predict(model, test, strands=RECIPE["test_strands"])
     metrics = evaluate("binary", test.targets, scores, test.target_names)
     return {

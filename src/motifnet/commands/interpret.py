@@ -11,7 +11,7 @@ from motifnet.commands._scoring import add_data_arguments
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "interpret",
-        help="filters -> motifs -> Tomtom vs JASPAR, attributions, localization, logos",
+        help="filters -> motifs -> Tomtom vs JASPAR, attributions, localization, TF-MoDISco patterns, in silico",
         description="Interpret a trained run on a data set. Writes filters.meme, tomtom.tsv, logos/ "
         "(PNG and SVG), attributions.npz and interpret.json (also as localization.json) into --out, the "
         "same files as the interpret step of `motifnet run`. With simulated data (true sites known) it "
