@@ -156,6 +156,10 @@ def test_config_errors_are_one_line_motifnet_errors(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("motifnet run: error:") and "bad.yaml:" in err and "\n" not in err
     assert main(["run", str(tmp_path / "missing.yaml")]) == 2
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["run", str(bad), "--jobs", "0"])
+    assert "--jobs: expected a number >= 1 or auto, got '0'" in capsys.readouterr().err
 
 
 def test_templates_sweeps_and_overrides():
@@ -241,3 +245,37 @@ def test_same_seed_gives_identical_metrics_and_no_shipped_experiment_has_a_time_
     assert first == second
     for path in example_path("classroom").parent.glob("*.yaml"):
         assert "max_seconds" not in path.read_text(), path.name
+
+
+def test_steps_side_by_side_give_the_same_outputs_as_one_at_a_time(tiny_run, tmp_path):
+    out, _ = tiny_run
+    parallel = run_experiment(experiment_from_dict(TINY), tmp_path / "parallel", quiet=True, log=None, jobs=2)
+    assert set(parallel.ran) == {"data/main", "train/DeepBind", "train/LSTM", "evaluate/DeepBind", "evaluate/LSTM",
+                                 "interpret/DeepBind", "interpret/LSTM", "report"}
+    for label in ("DeepBind", "LSTM"):
+        np.testing.assert_array_equal(np.load(out / "evaluate" / label / "scores.npy"),
+                                      np.load(tmp_path / "parallel" / "evaluate" / label / "scores.npy"))
+    again = run_experiment(experiment_from_dict(TINY), tmp_path / "parallel", quiet=True, log=None, jobs=2)
+    assert again.ran == []  # markers written by the child processes are reused
+
+
+def test_run_all_starts_a_step_after_its_dependencies_and_reports_a_failure(tmp_path):
+    def writer(text):
+        def work(folder, inputs):
+            (folder / "out.txt").write_text(text + "".join((p / "out.txt").read_text() for p in inputs.values()))
+            return {"wrote": text}
+        return work
+
+    first, second = Step("a", "one", 1, writer("1")), Step("a", "two", 2, writer("2"))
+    joined = Step("b", "", 3, writer("3"), [first, second])
+    runner = StepRunner(tmp_path)
+    runner.run_all([joined], jobs=2)
+    assert (tmp_path / "b" / "out.txt").read_text() == "312"
+    assert runner.summary(joined) == {"wrote": "3"} and [e[1] for e in runner.events] == ["ran"] * 3
+
+    def broken(folder, inputs):
+        raise MotifnetError("disk full")
+
+    with pytest.raises(MotifnetError, match="step c failed: MotifnetError: disk full"):
+        StepRunner(tmp_path).run_all([Step("c", "", 4, broken, [first])], jobs=2)
+    assert not (tmp_path / "c").exists() and not list(tmp_path.glob(".c.*"))

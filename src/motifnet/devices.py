@@ -100,6 +100,15 @@ def autocast_dtype(device: torch.device, amp: bool | str) -> torch.dtype | None:
     return torch.bfloat16
 
 
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the system has one)."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def set_cpu_threads(threads: int | str | None = "auto") -> int:
     """Set torch's intra-op CPU threads and return the number set.
 

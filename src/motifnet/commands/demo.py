@@ -11,9 +11,9 @@ def register(subparsers) -> None:
         help="run the classroom experiment (examples/classroom.yaml) and write its HTML report",
         description="Simulate the 11-class classroom data set (10 JASPAR motifs + none), train DeepBind, DanQ, "
                     "a residual CNN, a simple RNN and an LSTM, evaluate, interpret and write an HTML report. "
-                    "About 10 minutes on 2 CPU cores; rerunning reuses finished steps.",
+                    "Steps run side by side on the CPU cores (--jobs auto); rerunning reuses finished steps.",
     )
-    add_experiment_options(parser, "runs/demo")
+    add_experiment_options(parser, "runs/demo", jobs="auto")
     parser.set_defaults(func=run)
 
 
@@ -21,4 +21,4 @@ def run(args) -> int:
     from motifnet.experiments import example_path, load_experiment
 
     experiment = load_experiment(example_path("classroom"), args.overrides)
-    return execute(experiment, args.out, args.quiet, args.threads)
+    return execute(experiment, args.out, args.quiet, args.threads, args.jobs)

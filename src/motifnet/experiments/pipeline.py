@@ -70,14 +70,17 @@ def run_experiment(
     out: str | Path,
     quiet: bool = False,
     log: Callable[[str], None] | None = print,
+    jobs: int = 1,
 ) -> ExperimentResult:
     """Run (or resume) every step of ``experiment`` into ``out``.
 
     Args:
         experiment: from :func:`motifnet.experiments.load_experiment`.
         out: the output folder (created if needed; finished steps in it are reused).
-        quiet: no progress bars (step lines still go to ``log``).
+        quiet: no progress bars (step lines still go to ``log``); always with ``jobs > 1``.
         log: called with one line per step; None for silence.
+        jobs: steps run side by side, each in its own process (:meth:`StepRunner.run_all`);
+            the outputs are the same for any ``jobs``.
 
     Returns:
         An :class:`ExperimentResult` with the report path and what ran.
@@ -87,6 +90,7 @@ def run_experiment(
     """
     start = time.perf_counter()
     out = Path(out)
+    quiet = quiet or jobs > 1  # progress bars of parallel steps would interleave
     runner = StepRunner(out, log)
     base = experiment.path.parent if experiment.path else None
     try:
@@ -122,8 +126,8 @@ def run_experiment(
     report_config = {"report": experiment.raw.get("report", {}), "title": experiment.title,
                      "description": experiment.description, "sweep": experiment.sweep, "version": REPORT_VERSION}
     report_step = Step("report", "", report_config, _report_work(experiment, arm_steps, data_steps, runner), report_depends)
-    report_dir = runner.run(report_step)
-    return ExperimentResult(out, report_dir / "report.html", runner.events, time.perf_counter() - start)
+    runner.run_all([report_step], jobs)
+    return ExperimentResult(out, runner.folder(report_step) / "report.html", runner.events, time.perf_counter() - start)
 
 
 REPORT_VERSION = 2

@@ -15,19 +15,25 @@ A step's work happens in a temporary folder beside its final one; the marker is 
 final one. An interrupted step leaves no marker and no half-written folder (a temporary folder
 left by a killed process is removed when the step runs again; run one experiment per output
 folder at a time).
+
+:meth:`StepRunner.run_all` with ``jobs > 1`` runs independent steps side by side, each in a
+forked process (a step starts when its dependencies are done). Every step is seeded and runs its
+own work alone, so the outputs do not depend on ``jobs``; only the wall time does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.connection
 import re
 import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from motifnet.atomic import default_permissions, temporary_beside
 from motifnet.io.files import atomic_write
@@ -126,13 +132,84 @@ class StepRunner:
             return self.folder(step)
         for dep in step.depends:
             self.run(dep)
+        if not self._skip_if_done(step):
+            self._say(f"{step.id}: running")
+            self._finish(step, self._execute(step))
+        return self.folder(step)
+
+    def run_all(self, steps: Sequence[Step], jobs: int = 1) -> None:
+        """Run ``steps`` and their dependencies, at most ``jobs`` at a time (module docstring).
+
+        Raises:
+            MotifnetError: a step failed in its process (the others are stopped; their
+                temporary folders are removed when they run again).
+        """
+        if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for step in steps:
+                self.run(step)
+            return
+        pending = _with_dependencies(steps)
+        running: dict[Any, tuple[Step, Any]] = {}
+        context = multiprocessing.get_context("fork")
+        try:
+            while pending or running:
+                for step in [s for s in pending if all(d.id in self._markers for d in s.depends)]:
+                    if self._skip_if_done(step):
+                        pending.remove(step)
+                    elif len(running) < jobs:
+                        pending.remove(step)
+                        self._say(f"{step.id}: running")
+                        receive, send = context.Pipe(duplex=False)
+                        process = context.Process(target=self._execute_in_child, args=(step, send))
+                        process.start()
+                        send.close()
+                        running[receive] = (step, process)
+                if not running:
+                    continue
+                for receive in multiprocessing.connection.wait(list(running)):  # a result, or the end of a process
+                    step, process = running.pop(receive)
+                    try:
+                        outcome = receive.recv()
+                    except EOFError:
+                        process.join()
+                        outcome = ("error", f"its process died (exit code {process.exitcode})")
+                    process.join()
+                    if outcome[0] != "ok":
+                        from motifnet.errors import MotifnetError
+
+                        raise MotifnetError(f"step {step.id} failed: {outcome[1]}")
+                    self._finish(step, outcome[1])
+        finally:
+            for _, process in running.values():
+                process.kill()
+                process.join()
+
+    def _execute_in_child(self, step: Step, send) -> None:
+        """The body of a forked process: run ``step`` and send back its marker or the error."""
+        try:
+            send.send(("ok", self._execute(step)))
+        except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises
+            send.send(("error", f"{type(error).__name__}: {error}"))
+        finally:
+            send.close()
+
+    def _skip_if_done(self, step: Step) -> bool:
+        """Record ``step`` as reused when its marker matches; whether it was."""
+        if not self.is_done(step):
+            return False
+        self._markers[step.id] = self.marker(step)
+        self.events.append((step.id, "skipped", 0.0))
+        self._say(f"{step.id}: done already, skipped")
+        return True
+
+    def _finish(self, step: Step, marker: dict) -> None:
+        self._markers[step.id] = marker
+        self.events.append((step.id, "ran", marker["seconds"]))
+        self._say(f"{step.id}: finished in {marker['seconds']:.1f} s")
+
+    def _execute(self, step: Step) -> dict:
+        """Do ``step``'s work in a temporary folder, write its marker, move it into place; the marker."""
         final = self.folder(step)
-        if self.is_done(step):
-            self._markers[step.id] = self.marker(step)
-            self.events.append((step.id, "skipped", 0.0))
-            self._say(f"{step.id}: done already, skipped")
-            return final
-        self._say(f"{step.id}: running")
         start = time.perf_counter()
         if final.parent.is_dir():
             for stale in final.parent.glob(f".{final.name}.*.tmp"):  # left by a killed run
@@ -157,14 +234,26 @@ class StepRunner:
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
-        self._markers[step.id] = marker
-        self.events.append((step.id, "ran", seconds))
-        self._say(f"{step.id}: finished in {seconds:.1f} s")
-        return final
+        return marker
 
     def _say(self, line: str) -> None:
         if self.log is not None:
             self.log(line)
+
+
+def _with_dependencies(steps: Sequence[Step]) -> list[Step]:
+    """``steps`` and everything they depend on, each once, dependencies first."""
+    ordered: dict[str, Step] = {}
+
+    def visit(step: Step) -> None:
+        if step.id not in ordered:
+            for dep in step.depends:
+                visit(dep)
+            ordered[step.id] = step
+
+    for step in steps:
+        visit(step)
+    return list(ordered.values())
 
 
 def _replace_folder(new: Path, final: Path) -> None:
