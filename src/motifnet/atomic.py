@@ -3,14 +3,18 @@ renamed into place, so that nothing half-written is ever seen there.
 
 - :func:`temporary_beside`: the temporary file or folder (``.NAME.xxxx.tmp``, same folder);
 - :func:`publish`: give it the permissions a new file or folder gets under the user's umask
-  (``mkstemp`` and ``mkdtemp`` make them private) and rename it to the final path.
+  (``mkstemp`` and ``mkdtemp`` make them private) and rename it to the final path;
+- :func:`writing_folder`: both around a block that fills a folder.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from motifnet.errors import MotifnetError
 
@@ -43,3 +47,25 @@ def publish(tmp: Path, path: Path) -> None:
     """:func:`default_permissions`, then rename ``tmp`` to ``path`` (replacing a file there)."""
     default_permissions(tmp)
     os.replace(tmp, path)
+
+
+@contextmanager
+def writing_folder(path: Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; when the block succeeds, replace any old
+    ``path`` by it (:func:`publish`), else remove it.
+
+    Raises:
+        MotifnetError: the folder cannot be written (one line, naming ``path``).
+    """
+    tmp = temporary_beside(path, folder=True)
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        publish(tmp, path)
+    except OSError as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise MotifnetError(f"cannot write: {error.strerror or error}", path=path) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
-from motifnet.atomic import publish, temporary_beside
+from motifnet.atomic import writing_folder
 from motifnet.errors import MotifnetError
 from motifnet.sequence import N_TOKEN, check_alphabet, encode_batch
 
@@ -220,8 +219,7 @@ def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Pat
     path = Path(path)
     if path.exists() and not overwrite:
         raise MotifnetError("already exists (pass overwrite=True or choose another folder)", path=path)
-    tmp = temporary_beside(path, folder=True)
-    try:
+    with writing_folder(path) as tmp:
         arrays = {"tokens": data.tokens, "targets": data.targets, "ids": data.ids, "lengths": data.lengths}
         if data.sites is not None:
             arrays["sites"] = data.sites
@@ -230,15 +228,6 @@ def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Pat
             np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
         _write_meta(tmp, len(data), data.length, data.task, data.target_names, data.alphabet, sorted(data.annotations),
                     data.motif_names, data.motif_ids)
-        if path.exists():
-            shutil.rmtree(path)
-        publish(tmp, path)
-    except OSError as error:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise MotifnetError(f"cannot write: {error.strerror}", path=path) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from motifnet.atomic import publish, temporary_beside
+from motifnet.atomic import writing_folder
 from motifnet.errors import MotifnetError
 from motifnet.io.peaks import check_chromosomes, check_peaks, check_unique, read_peaks
 from motifnet.peak_bins import BinOptions, candidate_bins, choose_bins, label_rows, positive_bins, transform
@@ -87,28 +86,19 @@ def build_peak_store(
         raise MotifnetError("no bin was kept: no peak covers more than half of a bin whose window passes the "
                             "filters (check --window, --max-n-fraction, --blacklist)", path=genome)
     handles = []
-    tmp = temporary_beside(out, folder=True)
     try:
-        for _, path in bigwigs:
-            handles.append(_open_bigwig(path, sizes, [chrom for chrom, bins in kept.items() if len(bins)]))
-        task = "regression" if bigwigs else "multilabel"
-        stores = _allocate(tmp, rows, max(len(chrom) for chrom in kept), task, [name for name, _ in targets], options)
-        positives = _fill(genome, stores, kept, _by_chromosome(peak_sets), handles, len(targets), options, quiet)
-        for arrays in stores.values():
-            for array in arrays.values():
-                array.flush()
-        del stores
-        summary = _summary(genome, targets, peaks, bigwigs, blacklist, options, rows, positives, task)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        publish(tmp, out)
-    except OSError as error:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise MotifnetError(f"cannot write: {error.strerror or error}", path=out) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        with writing_folder(out) as tmp:
+            for _, path in bigwigs:
+                handles.append(_open_bigwig(path, sizes, [chrom for chrom, bins in kept.items() if len(bins)]))
+            task = "regression" if bigwigs else "multilabel"
+            stores = _allocate(tmp, rows, max(len(chrom) for chrom in kept), task, [name for name, _ in targets], options)
+            positives = _fill(genome, stores, kept, _by_chromosome(peak_sets), handles, len(targets), options, quiet)
+            for arrays in stores.values():
+                for array in arrays.values():
+                    array.flush()
+            del stores
+            summary = _summary(genome, targets, peaks, bigwigs, blacklist, options, rows, positives, task)
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     finally:
         for handle in handles:
             handle.close()
