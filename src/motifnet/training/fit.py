@@ -222,6 +222,9 @@ def _validate(model, loss_fn, valid: SeqData, opts: FitOptions, strands: str, am
     from motifnet.training.predict import predict_logits
 
     logits = predict_logits(model, valid.tokens, max(opts.batch_size, 512), strands, amp_dtype)
+    if not bool(torch.isfinite(logits).all()):
+        raise NonFiniteLossError("the model's validation outputs became NaN or infinite (the weights diverged); "
+                                 "try a smaller lr, grad_clip, or check the targets")
     device = logits.device
     targets = torch.from_numpy(np.asarray(valid.targets)).to(device)
     probabilities = activate(valid.task, logits, opts.regression_loss)
