@@ -52,7 +52,8 @@ def test_models_are_typed_without_importing_torch():
         assert function.__annotations__["model"] == "nn.Module"
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "scan", "variants", "interpret", "run", "demo"])
+@pytest.mark.parametrize("command", ["train", "tune", "evaluate", "predict", "scan", "variants", "interpret", "run",
+                                     "demo"])
 def test_every_command_that_runs_a_model_takes_threads(command):
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
@@ -64,9 +65,10 @@ def test_every_command_that_runs_a_model_takes_threads(command):
         assert batch.default == DEFAULT_BATCH_SIZE
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "scan", "variants", "interpret", "run", "demo"])
+@pytest.mark.parametrize("command", ["train", "tune", "evaluate", "predict", "scan", "variants", "interpret", "run",
+                                     "demo"])
 def test_commands_that_train_default_to_one_thread_so_results_do_not_depend_on_the_load(command):
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
     threads = next(a for a in subparsers.choices[command]._actions if "--threads" in a.option_strings)
-    assert threads.default == ("1" if command in ("train", "run", "demo") else "auto")
+    assert threads.default == ("1" if command in ("train", "tune", "run", "demo") else "auto")

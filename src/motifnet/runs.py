@@ -9,6 +9,10 @@ A run folder holds:
 - ``optimizer.safetensors`` + ``state.json``: optimizer, scheduler and progress for ``resume``;
 - ``metrics.json`` and ``history.csv`` (one row per epoch).
 
+An *ensemble* folder (:func:`write_ensemble`) holds member run folders (``fold1/``, ...) and a
+``config.json`` with an ``ensemble`` entry naming them; :func:`load_run` loads it as one model,
+:class:`motifnet.models.ensemble.Ensemble`, that predicts the mean of the members' predictions.
+
 Every file is written atomically. Weights are read with safetensors only: a file that is not a
 safetensors file written by motifnet (a pickle, a truncated file, another tool's checkpoint) raises
 :class:`~motifnet.errors.MotifnetError` and is never unpickled.
@@ -38,6 +42,9 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 STATE_FILE = "state.json"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
+ENSEMBLE_KEY = "ensemble"
+SHARED_KEYS = ("task", "target_names", "alphabet", "input_length")
+"""What the members of an ensemble must share."""
 
 
 @dataclass
@@ -63,6 +70,11 @@ class Run:
     @property
     def input_length(self) -> int:
         return int(self.config["input_length"])
+
+    @property
+    def members(self) -> list[str]:
+        """The member folders of an ensemble run (relative names; [] for a single model)."""
+        return list((self.config.get(ENSEMBLE_KEY) or {}).get("members", []))
 
     @property
     def metrics(self) -> dict:
@@ -229,15 +241,19 @@ def build_model(config: Mapping[str, Any]):
 
 
 def load_run(path: str | os.PathLike, device=None, weights: str = "best") -> Run:
-    """Load a run folder: rebuild its model, load its weights and put it in eval mode.
+    """Load a run folder: rebuild its model, load its weights and put it in eval mode. An
+    ensemble folder (:func:`write_ensemble`) loads every member, as one
+    :class:`~motifnet.models.ensemble.Ensemble` (the mean of the members' predictions).
 
     Args:
         path: the run folder.
         device: where to put the model ("auto" = CUDA if available; default CPU).
-        weights: "best" (model.safetensors) or "last" (last.safetensors).
+        weights: "best" (model.safetensors) or "last" (last.safetensors); of every member.
 
     Raises:
-        MotifnetError: not a run folder, missing/corrupt/foreign weights, weights that do not fit.
+        MotifnetError: not a run folder, missing/corrupt/foreign weights, weights that do not fit,
+            an ensemble member that is missing or differs from the ensemble in task, targets,
+            alphabet or input length.
     """
     from motifnet.devices import resolve_device
 
@@ -245,12 +261,72 @@ def load_run(path: str | os.PathLike, device=None, weights: str = "best") -> Run
     config = read_config(path)
     if weights not in ("best", "last"):
         raise MotifnetError(f"weights must be 'best' or 'last', got {weights!r}")
-    file = path / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
-    tensors = load_weights(file)
-    model = build_model(config)
-    load_state_dict_into(model, tensors, file)
+    if config.get(ENSEMBLE_KEY):
+        model = _load_ensemble(path, config, weights)
+    else:
+        file = path / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
+        tensors = load_weights(file)
+        model = build_model(config)
+        load_state_dict_into(model, tensors, file)
     model.to(resolve_device(device or "cpu")).eval()
     return Run(path=path, model=model, config=config)
+
+
+def _load_ensemble(path: Path, config: Mapping[str, Any], weights: str):
+    from motifnet.models.ensemble import Ensemble
+
+    names = config[ENSEMBLE_KEY].get("members") or []
+    if not names:
+        raise MotifnetError("the ensemble names no members", path=path / CONFIG_FILE)
+    members = []
+    for name in names:
+        member = load_run(path / name, weights=weights)
+        if member.config.get(ENSEMBLE_KEY):
+            raise MotifnetError("an ensemble member is itself an ensemble", path=path / name)
+        _check_member(member.config, config, path / name)
+        members.append(member.model)
+    loss = (config.get("training") or {}).get("regression_loss", "mse")
+    return Ensemble(members, config["task"], loss)
+
+
+def _check_member(member: Mapping[str, Any], ensemble: Mapping[str, Any], path: Path) -> None:
+    for key in SHARED_KEYS:
+        if member.get(key) != ensemble.get(key):
+            raise MotifnetError(f"the member's {key} {member.get(key)!r} differs from the ensemble's "
+                                f"{ensemble.get(key)!r}", path=path)
+
+
+def write_ensemble(path: str | os.PathLike, members: Sequence[str], info: Mapping[str, Any] | None = None) -> Path:
+    """Make ``path`` an ensemble run folder of the run folders ``path/<member>`` (relative names,
+    so the folder can be moved and shared whole): write its ``config.json`` from the first
+    member's (model, task, targets, alphabet, input length, training options) plus
+    ``ensemble: {members, combine}`` and the entries of ``info``.
+
+    Raises:
+        MotifnetError: no members, a member that is not a run folder, is an ensemble, or differs
+            from the first in task, targets, alphabet or input length.
+    """
+    path = Path(path)
+    if not members:
+        raise MotifnetError("an ensemble needs at least one member", path=path)
+    configs = [read_config(path / name) for name in members]
+    for name, member in zip(members, configs):
+        if member.get(ENSEMBLE_KEY):
+            raise MotifnetError("an ensemble member is itself an ensemble", path=path / name)
+        _check_member(member, configs[0], path / name)
+    first = configs[0]
+    config = {
+        "format": RUN_FORMAT,
+        "version": RUN_VERSION,
+        **{key: first[key] for key in SHARED_KEYS},
+        "model": first.get("model"),
+        "training": first.get("training", {}),
+        "seed": first.get("seed"),
+        ENSEMBLE_KEY: {"members": [str(name) for name in members], "combine": "mean of the members' predictions"},
+        **(info or {}),
+    }
+    write_json(path / CONFIG_FILE, config)
+    return path
 
 
 def prepare_run_dir(path: str | os.PathLike, resume: bool = False, overwrite: bool = False) -> Path:

@@ -11,7 +11,7 @@ from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument
 
 def add_scoring_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
     """--run, --data, --alphabet, --strands, --weights, --batch-size, --device, --threads, --quiet."""
-    parser.add_argument("--run", required=True, help="run folder written by `motifnet train`")
+    parser.add_argument("--run", required=True, help="run folder written by `motifnet train`, or an ensemble (`motifnet tune --ensemble`: its members averaged)")
     add_data_arguments(parser, data_help)
     parser.add_argument("--strands", choices=["auto", "forward", "both"], default="auto",
                         help="auto: both strands when a DNA run trained with reverse-complement augmentation; "

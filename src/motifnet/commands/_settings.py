@@ -3,14 +3,11 @@ parameters and training options."""
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Iterable
 
 from motifnet.errors import MotifnetError
-from motifnet.training.options import FitOptions
-
-TRAINING_KEYS = frozenset(f.name for f in fields(FitOptions))
+from motifnet.training.options import TRAINING_KEYS, split_settings  # noqa: F401  (re-exported)
 
 
 def parse_assignments(assignments: Iterable[str]) -> dict:
@@ -53,23 +50,3 @@ def read_settings_file(path: str | Path) -> dict:
     if not isinstance(settings, dict):
         raise MotifnetError("expected a mapping of settings", path=path)
     return settings
-
-
-def split_settings(settings: dict) -> tuple[dict, dict]:
-    """``(model_params, training_options)``: ``model.``/``training.`` prefixes and sections are
-    honoured; other keys are training options if :class:`FitOptions` knows them, else model
-    parameters (checked later by the model registry)."""
-    model: dict = {}
-    training: dict = {}
-    for key, value in settings.items():
-        if key in ("model", "training") and isinstance(value, dict):
-            (model if key == "model" else training).update(value)
-        elif key.startswith("model."):
-            model[key[len("model."):]] = value
-        elif key.startswith("training."):
-            training[key[len("training."):]] = value
-        elif key in TRAINING_KEYS:
-            training[key] = value
-        else:
-            model[key] = value
-    return model, training

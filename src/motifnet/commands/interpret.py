@@ -17,7 +17,7 @@ def register(subparsers) -> None:
         "same files as the interpret step of `motifnet run`. With simulated data (true sites known) it "
         "also scores motif recovery and localization.",
     )
-    parser.add_argument("--run", required=True, help="run folder written by `motifnet train`")
+    parser.add_argument("--run", required=True, help="run folder written by `motifnet train`, or an ensemble (`motifnet tune --ensemble`: its members averaged)")
     add_data_arguments(parser, "data to interpret on (any format `read_data` reads)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--database", default="JASPAR2024",

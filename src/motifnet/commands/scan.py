@@ -20,7 +20,7 @@ def register(subparsers) -> None:
         "peaks as BED. With --motif instead of --run, write the FIMO hits of a JASPAR motif as BED.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", help="run folder written by `motifnet train`")
+    source.add_argument("--run", help="run folder written by `motifnet train`, or an ensemble (`motifnet tune --ensemble`: its members averaged)")
     source.add_argument("--motif", help="JASPAR id or name (MA0139, CTCF) or motif file: FIMO baseline")
     parser.add_argument("--fasta", required=True, help="genome or transcripts, FASTA (.gz ok)")
     parser.add_argument("--out", required=True, help="scores (--run): bedGraph (.gz ok), or bigWig if it ends in "

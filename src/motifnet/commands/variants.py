@@ -17,7 +17,7 @@ def register(subparsers) -> None:
         "window) with the reference and the alternative allele. A REF that does not match the genome, an "
         "unknown chromosome or a symbolic allele is reported in the status column of that row.",
     )
-    parser.add_argument("--run", required=True, help="run folder written by `motifnet train`")
+    parser.add_argument("--run", required=True, help="run folder written by `motifnet train`, or an ensemble (`motifnet tune --ensemble`: its members averaged)")
     parser.add_argument("--fasta", required=True, help="the genome, FASTA (.gz ok)")
     parser.add_argument("--vcf", required=True, help="variants, VCF (.gz ok)")
     parser.add_argument("--out", required=True, help="TSV to write")

@@ -15,6 +15,10 @@ family) have no DeepLIFT rule in tangermeme; they raise an error naming the laye
 :func:`motifnet.interpret.attribution.integrated_gradients` with the same shuffled references is
 the method for them (its completeness holds as the number of steps grows).
 
+An :class:`~motifnet.models.ensemble.Ensemble` (fold models) is explained by the mean of its
+members' contributions, each of its own logit (and the mean of their deltas): the ensemble's
+own output, the logit of the members' mean probability, is not a layer DeepLIFT has a rule for.
+
 Convergence: ``delta[i] = sum(contributions_i) - (f(x_i) - mean_k f(r_ik))`` is computed for
 every sequence; a warning names the worst one when it exceeds ``tolerance``.
 """
@@ -31,6 +35,7 @@ from motifnet.devices import DEFAULT_BATCH_SIZE, input_device
 from motifnet.errors import MotifnetError
 from motifnet.models import ReverseComplement
 from motifnet.models.deepbind import DeepBind
+from motifnet.models.ensemble import Ensemble
 from motifnet.models.layers import Exponential, GlobalPool, PadInput, RandomSubsamplePool1d
 from motifnet.sequence import dinucleotide_shuffle, one_hot, reverse_complement_one_hot
 
@@ -191,6 +196,12 @@ def deep_lift_shap(
 
     if n_shuffles < 1:
         raise MotifnetError(f"n_shuffles must be >= 1, got {n_shuffles}")
+    if isinstance(model, Ensemble):
+        each = [deep_lift_shap(member, x, target, n_shuffles, hypothetical, batch_size, device, seed, tolerance,
+                               True, quiet, references) for member in model.members]
+        result = torch.stack([values for values, _ in each]).mean(dim=0)
+        delta = torch.stack([d for _, d in each]).mean(dim=0)
+        return (result, delta) if return_delta else result
     check_supported(model)
     x = _as_one_hot(x)
     n, _, length = x.shape

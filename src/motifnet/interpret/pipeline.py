@@ -297,6 +297,10 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
     from motifnet.interpret.tomtom import informative_queries, recovery, tomtom, write_table
     from motifnet.interpret.truth import by_motif, koo_eddy_fractions, sites_oracle, truth_database
 
+    from motifnet.models.ensemble import Ensemble
+
+    members = len(model.members) if isinstance(model, Ensemble) else 0
+    model = model.members[0] if members else model  # an ensemble's filters: those of its first member
     try:
         filter_motifs.first_conv(model)
     except MotifnetError:
@@ -311,6 +315,8 @@ def _filters(model, data, rows: np.ndarray, opts: Options, out: Path, quiet: boo
     kept, queries, starts = informative_queries(found.probabilities(), found.n_sites)
     info: dict[str, Any] = {"n_filters": len(found), "n_fired": int(len(fired)), "n_informative": int(len(kept)),
                             "filter_length": found.length, "strands": strands}
+    if members:
+        info["ensemble"] = f"the filters of the first of the ensemble's {members} members"
     keys: list[str] = []
     truth_rows: dict[int, str] = {}  # database row of a true matrix -> the data's motif name
     if data.motif_names:  # the exact matrices the simulator embedded (ids with versions)

@@ -224,6 +224,44 @@ def sweep_lines(
     return fig
 
 
+def trial_scores(numbers: Sequence[int], values: Sequence[float | None], states: Sequence[str], metric: str,
+                 higher_is_better: bool = True, pruned_values: Sequence[float | None] = ()) -> Figure:
+    """A search's score by trial: complete trials as dots, the best so far as a step line, pruned
+    trials as crosses at their last reported validation value (when ``pruned_values`` gives it).
+
+    Args:
+        numbers, values, states: per trial, its number, value (None unless complete) and state
+            ("complete", "pruned", "fail", "running").
+    """
+    fig = Figure(figsize=(6.2, 3.6), layout="constrained")
+    ax = fig.subplots()
+    done = [(n, v) for n, v, s in zip(numbers, values, states) if s == "complete" and v is not None]
+    if done:
+        xs, ys = zip(*done)
+        ax.plot(xs, ys, "o", ms=5, color=PALETTE[0], label="complete")
+        best = np.maximum.accumulate(ys) if higher_is_better else np.minimum.accumulate(ys)
+        ax.step(xs, best, where="post", color=PALETTE[2], lw=1.5, label="best so far")
+    pruned = [(n, v) for n, v, s in zip(numbers, pruned_values, states) if s == "pruned" and v is not None]
+    if pruned:
+        xs, ys = zip(*pruned)
+        ax.plot(xs, ys, "x", ms=6, color=PALETTE[1], label="pruned (last value)")
+    ax.set(xlabel="trial", ylabel=metric, title=f"{metric} by trial (mean over folds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def importance_bars(importances: Mapping[str, float]) -> Figure:
+    """Horizontal bars of parameter importances (most important on top)."""
+    names = sorted(importances, key=lambda name: importances[name])
+    fig = Figure(figsize=(5.6, max(1.8, 0.45 * len(names) + 1.0)), layout="constrained")
+    ax = fig.subplots()
+    ax.barh(np.arange(len(names)), [importances[name] for name in names], color=PALETTE[0])
+    ax.set_yticks(np.arange(len(names)), names, fontsize=8)
+    ax.set(xlabel="importance (fANOVA, sums to 1)", xlim=(0, 1), title="Parameter importances")
+    return fig
+
+
 def mark_sites(fig: Figure, sites: Sequence[tuple[int, int]], ax_index: int = 0, label: str = "true site") -> Figure:
     """Shade true motif sites ``[(start, end), ...]`` (0-based, half-open) on one axes of ``fig``."""
     axes = fig.get_axes()

@@ -58,6 +58,11 @@ class NonFiniteLoss(Exception):
     """Raised inside the loop when the loss is NaN or infinite."""
 
 
+class NonFiniteLossError(MotifnetError):
+    """What :func:`fit` raises when the training loss became NaN or infinite (a setting that
+    diverges, e.g. too large a learning rate; a search counts it as a failed trial)."""
+
+
 def epoch_seed(seed: int, epoch: int, purpose: int = 0) -> int:
     """A 63-bit seed for ``(seed, epoch, purpose)`` (purpose: 0 batches, 1 negatives, 2 torch)."""
     return int(np.random.SeedSequence([seed, epoch, purpose]).generate_state(2, np.uint64)[0] >> np.uint64(1))
@@ -217,6 +222,9 @@ def _validate(model, loss_fn, valid: SeqData, opts: FitOptions, strands: str, am
     from motifnet.training.predict import predict_logits
 
     logits = predict_logits(model, valid.tokens, max(opts.batch_size, 512), strands, amp_dtype)
+    if not bool(torch.isfinite(logits).all()):
+        raise NonFiniteLossError("the model's validation outputs became NaN or infinite (the weights diverged); "
+                                 "try a smaller lr, grad_clip, or check the targets")
     device = logits.device
     targets = torch.from_numpy(np.asarray(valid.targets)).to(device)
     probabilities = activate(valid.task, logits, opts.regression_loss)
@@ -547,7 +555,7 @@ def _run_epoch(net: nn.Module, setup: _Setup, epoch: int, out_dir: Path | None, 
                             setup.amp_dtype, setup.device, show=show)
     except NonFiniteLoss as where:
         kept = f"; the last good checkpoint (epoch {epoch - 1}) is kept in {out_dir}" if out_dir and epoch > 1 else ""
-        raise MotifnetError(
+        raise NonFiniteLossError(
             f"the training loss became NaN or infinite at {where}{kept}; "
             "try a smaller lr, grad_clip, or check the targets"
         ) from None

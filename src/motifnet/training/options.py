@@ -109,3 +109,27 @@ class FitOptions:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+TRAINING_KEYS = frozenset(f.name for f in fields(FitOptions))
+"""The names of the training options (everything else in a settings mapping is a model parameter)."""
+
+
+def split_settings(settings: dict) -> tuple[dict, dict]:
+    """``(model_params, training_options)``: ``model.``/``training.`` prefixes and sections are
+    honoured; other keys are training options if :class:`FitOptions` knows them, else model
+    parameters (checked later by the model registry)."""
+    model: dict = {}
+    training: dict = {}
+    for key, value in settings.items():
+        if key in ("model", "training") and isinstance(value, dict):
+            (model if key == "model" else training).update(value)
+        elif key.startswith("model."):
+            model[key[len("model."):]] = value
+        elif key.startswith("training."):
+            training[key[len("training."):]] = value
+        elif key in TRAINING_KEYS:
+            training[key] = value
+        else:
+            model[key] = value
+    return model, training
