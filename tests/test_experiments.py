@@ -279,3 +279,24 @@ def test_run_all_starts_a_step_after_its_dependencies_and_reports_a_failure(tmp_
     with pytest.raises(MotifnetError, match="step c failed: MotifnetError: disk full"):
         StepRunner(tmp_path).run_all([Step("c", "", 4, broken, [first])], jobs=2)
     assert not (tmp_path / "c").exists() and not list(tmp_path.glob(".c.*"))
+
+
+def test_every_step_runs_on_the_experiments_threads_whatever_a_library_did():
+    import torch
+
+    from motifnet.devices import set_cpu_threads
+    from motifnet.experiments.pipeline import _keep_threads
+    from motifnet.interpret.tomtom import load_database, tomtom
+
+    before = torch.get_num_threads()
+    try:
+        set_cpu_threads(1)
+        database = load_database("JASPAR2024", "CORE", "vertebrates")
+        tomtom([database.probabilities[0]], database, n_jobs=1)  # memelite resets numba's threads afterwards
+        assert torch.get_num_threads() == 1  # numba's OpenMP threads are torch's: both follow set_cpu_threads
+        keep = _keep_threads()
+        torch.set_num_threads(2)  # as a library might
+        keep()
+        assert torch.get_num_threads() == 1
+    finally:
+        set_cpu_threads(before)

@@ -138,4 +138,21 @@ def set_cpu_threads(threads: int | str | None = "auto") -> int:
         if chosen < 1:
             raise MotifnetError(f"threads must be 'auto' or a positive integer, got {threads!r}")
     torch.set_num_threads(chosen)
+    _set_numba_threads(chosen)
     return chosen
+
+
+def _set_numba_threads(threads: int) -> None:
+    """The same number for numba's parallel kernels (memelite, modisco-lite, the scan fast path).
+    numba's OpenMP layer shares torch's OpenMP runtime: a library that resets numba's threads to
+    its default (all cores) would otherwise raise torch's threads too, and training after an
+    interpretation would no longer run on the threads asked for."""
+    import os
+    import sys
+
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = str(threads)  # read when numba is first imported
+        return
+    import numba
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))

@@ -91,7 +91,7 @@ def run_experiment(
     start = time.perf_counter()
     out = Path(out)
     quiet = quiet or jobs > 1  # progress bars of parallel steps would interleave
-    runner = StepRunner(out, log)
+    runner = StepRunner(out, log, before_step=_keep_threads())
     base = experiment.path.parent if experiment.path else None
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -131,6 +131,17 @@ def run_experiment(
 
 
 REPORT_VERSION = 2
+
+
+def _keep_threads() -> Callable[[], int]:
+    """Sets the CPU threads of the experiment's start again (:func:`motifnet.devices.set_cpu_threads`):
+    each step trains on the threads asked for, whatever the steps before it did."""
+    import torch
+
+    from motifnet.devices import set_cpu_threads
+
+    threads = torch.get_num_threads()
+    return lambda: set_cpu_threads(threads)
 
 
 def data_step_name(experiment: Experiment, arm: Arm) -> str:

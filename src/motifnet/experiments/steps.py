@@ -85,14 +85,18 @@ class StepRunner:
     Args:
         out: the experiment's output folder.
         log: called with one line per step (e.g. ``print``); None for silence.
+        before_step: called before each step's work, in the process that runs it (e.g. to set
+            the CPU threads again, which a library may have changed).
 
     Attributes:
         events: ``(step id, 'ran' | 'skipped', seconds)`` in the order steps were visited.
     """
 
-    def __init__(self, out: str | Path, log: Callable[[str], None] | None = None) -> None:
+    def __init__(self, out: str | Path, log: Callable[[str], None] | None = None,
+                 before_step: Callable[[], Any] | None = None) -> None:
         self.out = Path(out)
         self.log = log
+        self.before_step = before_step
         self.events: list[tuple[str, str, float]] = []
         self._markers: dict[str, dict] = {}
 
@@ -210,6 +214,8 @@ class StepRunner:
     def _execute(self, step: Step) -> dict:
         """Do ``step``'s work in a temporary folder, write its marker, move it into place; the marker."""
         final = self.folder(step)
+        if self.before_step is not None:
+            self.before_step()
         start = time.perf_counter()
         if final.parent.is_dir():
             for stale in final.parent.glob(f".{final.name}.*.tmp"):  # left by a killed run
