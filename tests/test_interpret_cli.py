@@ -78,10 +78,24 @@ def test_interpret_writes_every_output(trained, capsys):
     assert len(rows) > 1 and {row[0] for row in rows[1:]} >= {"filter0"}
 
 
+def test_interpret_in_silico_inserts_every_true_motif(trained, capsys):
+    out = trained / "in_silico"
+    code = main(["interpret", "--run", str(trained / "run"), "--data", str(trained / "data"), "--out", str(out),
+                 "--split", "all", "--no-filters", "--no-attributions", "--in-silico", "--n-backgrounds", "12"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "interpret.json").read_text())
+    info = summary["in_silico"]
+    assert info["n_backgrounds"] == 12 and len(info["marginalization"]) == 10  # the classroom's 10 true motifs
+    assert all(len(row["mean_change"]) == 11 for row in info["marginalization"])
+    assert "inserted motifs raising their own output most" in printed
+    assert summary["in_silico_own_output_fraction"] == info["own_output_fraction"]
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [(["--threshold", "2"], "--threshold"), (["--split", "nope"], "no rows in split"),
-     (["--database", "JASPAR1999"], "JASPAR")],
+     (["--database", "JASPAR1999"], "JASPAR"), (["--n-backgrounds", "0"], "--n-backgrounds")],
 )
 def test_interpret_bad_input_is_one_line(trained, capsys, extra, message):
     out = trained / "bad"
