@@ -524,3 +524,9 @@ def test_combine_mean_averages_the_two_strands_probabilities(method):
     assert not strand.any()
     with pytest.raises(MotifnetError, match="combine"):
         _scan(model, tokens, window=40, strands="both", combine="sum")
+
+
+def test_precompile_runs_every_kernel_on_a_short_sequence():
+    from motifnet.scan.precompile import precompile
+
+    assert precompile(length=600) > 0
