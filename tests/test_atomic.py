@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,3 +48,14 @@ def test_an_unwritable_place_is_one_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(MotifnetError, match="cannot write"):
         temporary_beside(blocker / "inside.txt")  # a file where a folder should be
+
+
+def test_a_folder_written_at_the_current_folder_keeps_its_siblings(tmp_path, monkeypatch):
+    from motifnet.atomic import writing_folder
+
+    (tmp_path / "store").mkdir()
+    (tmp_path / "keep.txt").write_text("x")
+    monkeypatch.chdir(tmp_path / "store")
+    with writing_folder(Path(".")) as tmp:
+        (tmp / "meta.json").write_text("{}")
+    assert (tmp_path / "keep.txt").exists() and (tmp_path / "store" / "meta.json").exists()

@@ -526,7 +526,7 @@ def test_combine_mean_averages_the_two_strands_probabilities(method):
         _scan(model, tokens, window=40, strands="both", combine="sum")
 
 
-def test_precompile_runs_every_kernel_on_a_short_sequence():
+def test_precompile_runs_the_scan_kernels_on_a_short_sequence():
     from motifnet.scan.precompile import precompile
 
     assert precompile(length=600) > 0

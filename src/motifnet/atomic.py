@@ -57,6 +57,9 @@ def writing_folder(path: Path) -> Iterator[Path]:
     Raises:
         MotifnetError: the folder cannot be written (one line, naming ``path``).
     """
+    path = Path(path).resolve()
+    if path.parent == path:
+        raise MotifnetError("cannot write a folder at the file system's root", path=path)
     tmp = temporary_beside(path, folder=True)
     try:
         yield tmp

@@ -144,6 +144,10 @@ class StepRunner:
     def run_all(self, steps: Sequence[Step], jobs: int = 1) -> None:
         """Run ``steps`` and their dependencies, at most ``jobs`` at a time (module docstring).
 
+        With ``jobs > 1`` the steps run in forked processes: call it from a process that has not
+        yet run torch or numba work on several threads (as ``motifnet run`` does), since GNU
+        OpenMP, which both use, is not safe across a fork.
+
         Raises:
             MotifnetError: a step failed in its process (the others are stopped; their
                 temporary folders are removed when they run again).

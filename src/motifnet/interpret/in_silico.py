@@ -133,7 +133,9 @@ def ablate(
     seed: int = 0,
 ) -> Effect:
     """The logit ``target`` of each sequence before and after ``[start, end)`` is replaced by
-    dinucleotide shuffles of itself (``after``: the mean over ``n_shuffles``).
+    dinucleotide shuffles of itself (``after``: the mean over ``n_shuffles``). A shuffle keeps
+    the window's first and last base and its dinucleotides, so a short or palindromic site
+    (CACGTG) can only shuffle to itself: ablate a window with flanks around such a site.
 
     Raises:
         MotifnetError: an empty or out-of-range window, or ``n_shuffles < 1``.
@@ -196,6 +198,8 @@ def space(
     """
     from motifnet.sequence import reverse_complement
 
+    if target is None:
+        raise MotifnetError("space needs one output: give target as an int")
     unknown = sorted(set(orientations) - set(ORIENTATIONS))
     if unknown:
         raise MotifnetError(f"unknown orientation(s) {unknown}; expected some of {list(ORIENTATIONS)}")

@@ -1,5 +1,6 @@
-"""Compile motifnet's numba kernels ahead of the first real use: the scan fast path (max and
-max+mean pooling, both strands), the bedGraph writer and the dinucleotide shuffle.
+"""Compile motifnet's numba kernels ahead of the first real use: the scan fast path of
+DeepBind-like models (max and max+mean pooling with a dense head, both strands), the bedGraph
+writer and the dinucleotide shuffle.
 
 numba compiles a kernel on its first call and caches it beside its module, so the first
 ``motifnet scan`` after an install would otherwise spend most of its time compiling. ``make``
