@@ -70,7 +70,8 @@ def insert(tokens: np.ndarray, motif: str, start: int) -> np.ndarray:
     return out
 
 
-def _logits(model, tokens, target, batch_size, device) -> np.ndarray:
+def logits(model: "nn.Module", tokens: np.ndarray, target: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+           device: "torch.device | str | None" = None) -> np.ndarray:
     """Logits of output ``target`` ``[N]``, or of every output ``[N, T]`` when it is None."""
     from motifnet.interpret.attribution import predict_outputs
     from motifnet.predict import forward_batches
@@ -111,14 +112,17 @@ def marginalize(
     start: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     device: "torch.device | str | None" = None,
+    before: np.ndarray | None = None,
 ) -> Effect:
     """The logit ``target`` of each background before and after ``motif`` is inserted at
-    ``start`` (default: centred)."""
+    ``start`` (default: centred); ``before``: the backgrounds' logits when already computed
+    (several motifs into the same backgrounds)."""
     length = len(_motif_tokens(motif))
     start = (background.shape[1] - length) // 2 if start is None else start
     changed = insert(background, motif, start)
-    return Effect(_logits(model, background, target, batch_size, device),
-                  _logits(model, changed, target, batch_size, device))
+    if before is None:
+        before = logits(model, background, target, batch_size, device)
+    return Effect(before, logits(model, changed, target, batch_size, device))
 
 
 def ablate(
@@ -151,8 +155,8 @@ def ablate(
     for k in range(n_shuffles):
         changed = tokens.copy()
         changed[:, start:end] = dinucleotide_shuffle(tokens[:, start:end], seed=seed + k)
-        after = after + _logits(model, changed, target, batch_size, device).astype(np.float64)
-    return Effect(_logits(model, tokens, target, batch_size, device), (after / n_shuffles).astype(np.float32))
+        after = after + logits(model, changed, target, batch_size, device).astype(np.float64)
+    return Effect(logits(model, tokens, target, batch_size, device), (after / n_shuffles).astype(np.float32))
 
 
 @dataclass
@@ -206,7 +210,7 @@ def space(
     if alphabet == "RNA" and any("-" in o for o in orientations):
         raise MotifnetError("RNA has one strand: use orientation '++' only")
     length = background.shape[1]
-    base = _logits(model, background, target, batch_size, device)
+    base = logits(model, background, target, batch_size, device)
     spacings = np.asarray(list(spacings), dtype=np.int64)
     shape = (len(orientations), len(spacings))
     both, first_alone, second_alone = np.zeros(shape), np.zeros(shape), np.zeros(shape)
@@ -219,7 +223,7 @@ def space(
             with_a = insert(background, a, start)
             with_b = insert(background, b, second_start)
             with_both = insert(with_a, b, second_start)
-            first_alone[o, s] = (_logits(model, with_a, target, batch_size, device) - base).mean()
-            second_alone[o, s] = (_logits(model, with_b, target, batch_size, device) - base).mean()
-            both[o, s] = (_logits(model, with_both, target, batch_size, device) - base).mean()
+            first_alone[o, s] = (logits(model, with_a, target, batch_size, device) - base).mean()
+            second_alone[o, s] = (logits(model, with_b, target, batch_size, device) - base).mean()
+            both[o, s] = (logits(model, with_both, target, batch_size, device) - base).mean()
     return Spacing(spacings, tuple(orientations), both, first_alone, second_alone)

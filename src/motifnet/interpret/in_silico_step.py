@@ -54,10 +54,12 @@ def run_in_silico(model: "nn.Module", data: "SeqData", rows: np.ndarray, opts: "
         return info
     background = in_silico.backgrounds(np.asarray(data.tokens[rows]), opts.n_backgrounds, seed=opts.seed + 3)
     _progress(f"in silico: {len(motifs)} motif(s) inserted into {len(background)} shuffled backgrounds", quiet)
+    before = in_silico.logits(model, background, batch_size=opts.batch_size)  # once for every motif
     rows_out = []
     for name, site in motifs:
         site = site[: background.shape[1]]
-        effect = in_silico.marginalize(model, background, site, target=None, batch_size=opts.batch_size)
+        effect = in_silico.marginalize(model, background, site, target=None, batch_size=opts.batch_size,
+                                       before=before)
         change = effect.change.mean(axis=0)
         row = {"motif": name, "consensus": site, "mean_change": change.round(4).tolist(),
                "top_output": data.target_names[int(change.argmax())], "top_change": round(float(change.max()), 4)}

@@ -84,9 +84,11 @@ def _in_silico_section(report: Report, interpreted: Sequence["ArmResult"]) -> No
         return
     section = report.section("In-silico experiments")
     first = with_runs[0].interpret["in_silico"]
+    widest = max((max(a.interpret["in_silico"]["spacing"]["spacings"]) for a in with_runs
+                  if a.interpret["in_silico"].get("spacing")), default=0)
     section.note(f"Each motif's consensus inserted at the centre of {first['n_backgrounds']} dinucleotide-shuffled "
                  "test sequences: the mean change of each output's logit (marginalization). Then the two motifs "
-                 "with the largest effects inserted together, the second 0 to 20 bp after the first, as given (++) "
+                 f"with the largest effects inserted together, the second 0 to {widest} bp after the first, as given (++) "
                  "or reverse-complemented (+-): the interaction is the change with both minus the sum of the "
                  "changes of each alone (0: they act independently).")
     section.table([{"model": a.name, "motifs inserted": len(a.interpret["in_silico"]["marginalization"]),
