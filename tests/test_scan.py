@@ -530,3 +530,12 @@ def test_precompile_runs_the_scan_kernels_on_a_short_sequence():
     from motifnet.scan.precompile import precompile
 
     assert precompile(length=600) > 0
+
+
+def test_precompile_compiles_the_pooling_kernel_that_a_head_other_than_a_dense_stack_needs():
+    import subprocess
+
+    code = ("from motifnet.scan import fast; from motifnet.scan.precompile import precompile; "
+            "precompile(length=600); print(len(fast._pool_windows.signatures))")  # a fresh process: none compiled
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert int(out.split()[-1]) == 1

@@ -137,8 +137,8 @@ def set_cpu_threads(threads: int | str | None = "auto") -> int:
             chosen = 0
         if chosen < 1:
             raise MotifnetError(f"threads must be 'auto' or a positive integer, got {threads!r}")
+    _set_numba_threads(chosen)  # first: starting numba's OpenMP layer may reset torch's threads
     torch.set_num_threads(chosen)
-    _set_numba_threads(chosen)
     return chosen
 
 
@@ -146,13 +146,10 @@ def _set_numba_threads(threads: int) -> None:
     """The same number for numba's parallel kernels (memelite, modisco-lite, the scan fast path).
     numba's OpenMP layer shares torch's OpenMP runtime: a library that resets numba's threads to
     its default (all cores) would otherwise raise torch's threads too, and training after an
-    interpretation would no longer run on the threads asked for."""
-    import os
-    import sys
+    interpretation would no longer run on the threads asked for.
 
-    if "numba" not in sys.modules:
-        os.environ["NUMBA_NUM_THREADS"] = str(threads)  # read when numba is first imported
-        return
+    numba is imported and set at run time, up to its NUMBA_NUM_THREADS (read at its import: the
+    user's value, else the usable cores), which is left alone: a later call may raise it again."""
     import numba
 
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))

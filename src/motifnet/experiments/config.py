@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from motifnet.errors import MotifnetError
+from motifnet.experiments.steps import slug
 
 TOP_LEVEL_KEYS = {
     "name", "title", "description", "seed", "seeds", "params", "sweep", "data", "train", "models",
@@ -299,6 +300,7 @@ def _validate(raw: dict, path: Path | None) -> None:
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
         raise MotifnetError(f"model labels must be unique; repeated: {duplicates}", path=path)
+    _check_folder_names(labels, path)
     sweep = raw.get("sweep")
     if sweep is not None:
         if not isinstance(sweep, dict) or not isinstance(sweep.get("values"), list) or not sweep["values"]:
@@ -314,6 +316,17 @@ def _validate(raw: dict, path: Path | None) -> None:
             raise MotifnetError(f"'seeds' must be distinct, got {seeds}", path=path)
     if raw.get("params") is not None and not isinstance(raw["params"], dict):
         raise MotifnetError("'params' must be a mapping of names to values", path=path)
+
+
+def _check_folder_names(labels: list[str], path: Path | None) -> None:
+    """Refuse two labels that name the same step folders (:func:`motifnet.experiments.steps.slug`):
+    the second model would reuse the first one's steps."""
+    seen: dict[str, str] = {}
+    for label in labels:
+        first = seen.setdefault(slug(label), label)
+        if first != label:
+            raise MotifnetError(f"model labels {first!r} and {label!r} give the same folder name {slug(label)!r}; "
+                                "make them differ in a letter, digit, '.', '_' or '-'", path=path)
 
 
 def _substitute(value: Any, names: dict, path: Path | None) -> Any:

@@ -1,6 +1,6 @@
 """Compile motifnet's numba kernels ahead of the first real use: the scan fast path of
-DeepBind-like models (max and max+mean pooling with a dense head, both strands), the bedGraph
-writer and the dinucleotide shuffle.
+DeepBind-like models (max and max+mean pooling with a dense head, both strands; the pooling
+alone, for any other head), the bedGraph writer and the dinucleotide shuffle.
 
 numba compiles a kernel on its first call and caches it beside its module, so the first
 ``motifnet scan`` after an install would otherwise spend most of its time compiling. ``make``
@@ -23,6 +23,7 @@ def precompile(length: int = 3000) -> float:
 
     from motifnet.io.bedgraph import bedgraph_lines
     from motifnet.models import build
+    from motifnet.scan.fast import conv_pool_plan, pool_windows
     from motifnet.scan.windows import scan_tokens
     from motifnet.sequence import dinucleotide_shuffle
 
@@ -33,6 +34,7 @@ def precompile(length: int = 3000) -> float:
         model = build("deepbind", 1, 101, preset=preset).eval()
         for starts, values, _ in scan_tokens(model, tokens, 101, method="fast"):
             bedgraph_lines("chr", starts, values[:, 0], 101, 1)
+        pool_windows(conv_pool_plan(model, 101), tokens, 101, 101, (length - 101) // 101 + 1)  # a head torch applies
     dinucleotide_shuffle(tokens[None], seed=0)
     return time.perf_counter() - start
 
