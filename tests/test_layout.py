@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "motifnet"
 
 LAYERS = {
     0: ["sequence", "errors", "atomic", "ranges"],
-    1: ["data", "io", "motifs", "jaspar", "simulate", "negatives", "jsonio", "devices", "metrics", "peak_bins", "peak_store"],
+    1: ["data", "io", "motifs", "jaspar", "simulate", "negatives", "jsonio", "devices", "metrics", "peak_bins", "peak_store",
+        "rna_structure"],
     2: ["predict", "models", "arithmetic", "strands", "runs"],
     3: ["interpret", "scan", "training"],
     4: ["experiments", "report"],

@@ -177,10 +177,14 @@ def test_the_shipped_rbp_experiment_reads_rbp31_files_as_rna(tmp_path, monkeypat
     experiment = load_experiment(example_path("rbp_clip"), [
         f"params.data_dir={tmp_path / 'rbp31'}", "sweep.values=[23_PARCLIP_PUM2_hg19]", "train.epochs=1",
         "models.DeepBind.params.n_filters=4", "models.DeepBind.params.filter_length=8", "interpret=false",
+        "models.DeepBind + structure.params.n_filters=4", "models.DeepBind + structure.params.filter_length=8",
     ])
     run_experiment(experiment, tmp_path / "out", quiet=True, log=None)
     table = (tmp_path / "out" / "report" / "results.md").read_text()
-    assert "iDeep" in table and "0.983" in table
-    assert json.loads((tmp_path / "out" / "data" / "main" / "summary.json").read_text())["alphabet"] == "RNA"
-    config = json.loads(next((tmp_path / "out" / "train").rglob("config.json")).read_text())
-    assert config["alphabet"] == "RNA" and config["training"]["augment"] == []
+    assert "iDeep" in table and "0.983" in table and "DeepBind + structure" in table
+    summaries = [json.loads(path.read_text()) for path in sorted((tmp_path / "out" / "data").glob("*/summary.json"))]
+    assert [s["alphabet"] for s in summaries] == ["RNA", "RNA"]
+    assert sorted(str((s.get("structure") or {}).get("kind")) for s in summaries) == ["None", "contexts"]
+    configs = [json.loads(path.read_text()) for path in sorted((tmp_path / "out" / "train").rglob("config.json"))]
+    assert [c["alphabet"] for c in configs] == ["RNA", "RNA"] and all(c["training"]["augment"] == [] for c in configs)
+    assert sorted(c["model"].get("in_channels", 4) for c in configs) == [4, 9]

@@ -6,6 +6,9 @@ Targets by task:
 - ``regression``: float32 ``[N, T]``;
 - ``multiclass``: int64 ``[N]`` class indices into ``target_names``.
 
+Optional RNA structure channels (:mod:`motifnet.rna_structure`) ride along as float16
+``[N, S, L]``; batches are then ``[B, 4 + S, L]``.
+
 A store is a folder of ``.npy`` files and ``meta.json``; :func:`load` memory-maps the tokens,
 so a store larger than RAM can be trained on. Nothing is pickled.
 """
@@ -49,6 +52,9 @@ class SeqData:
         motif_names: names indexed by ``sites['motif']``.
         motif_ids: the exact matrix ids (e.g. JASPAR 'MA0058.3') of those motifs, when known.
         annotations: extra per-record columns ``[N]`` (e.g. 'fold', 'chrom', 'start').
+        structure: optional float16 ``[N, S, L]`` structure channels, appended to the one-hot input.
+        folding: the settings that computed ``structure`` (:class:`motifnet.rna_structure.Folding`
+            as a dict), None without it.
     """
 
     tokens: np.ndarray
@@ -62,6 +68,8 @@ class SeqData:
     motif_names: list[str] = field(default_factory=list)
     motif_ids: list[str] = field(default_factory=list)
     annotations: dict[str, np.ndarray] = field(default_factory=dict)
+    structure: np.ndarray | None = None
+    folding: dict | None = None
 
     def __post_init__(self) -> None:
         self.alphabet = check_alphabet(self.alphabet)
@@ -87,6 +95,12 @@ class SeqData:
         ]:
             if len(column) != n:
                 raise MotifnetError(f"{name} has {len(column)} rows but there are {n} sequences")
+        if (self.structure is None) != (self.folding is None):
+            raise MotifnetError("structure channels and their folding settings come together")
+        if self.structure is not None and (self.structure.ndim != 3 or len(self.structure) != n
+                                           or self.structure.shape[2] != self.tokens.shape[1]):
+            raise MotifnetError(f"structure must be [N, S, L] = [{n}, S, {self.tokens.shape[1]}], "
+                                f"got {self.structure.shape}")
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -95,6 +109,15 @@ class SeqData:
     def length(self) -> int:
         """The padded sequence length L."""
         return int(self.tokens.shape[1])
+
+    @property
+    def channels(self) -> int:
+        """Input channels of a batch: 4 bases plus the structure channels."""
+        return 4 + (0 if self.structure is None else int(self.structure.shape[1]))
+
+    def inputs(self) -> "np.ndarray | ModelInputs":
+        """What a model reads, row-sliceable: the tokens, or :class:`ModelInputs` with structure."""
+        return self.tokens if self.structure is None else ModelInputs(self.tokens, self.structure)
 
     @property
     def n_targets(self) -> int:
@@ -151,6 +174,7 @@ class SeqData:
             lengths=np.asarray(self.lengths[indices]),
             sites=sites,
             annotations={key: np.asarray(value[indices]) for key, value in self.annotations.items()},
+            structure=None if self.structure is None else np.ascontiguousarray(self.structure[indices]),
         )
 
     def class_labels(self) -> np.ndarray | None:
@@ -171,13 +195,18 @@ def concatenate(parts: Sequence[SeqData]) -> SeqData:
         raise MotifnetError("nothing to concatenate")
     first = parts[0]
     for part in parts[1:]:
-        if (part.task, part.target_names, part.alphabet) != (first.task, first.target_names, first.alphabet):
-            raise MotifnetError("cannot concatenate data with different task, targets or alphabet")
+        if (part.task, part.target_names, part.alphabet, part.folding) != (
+                first.task, first.target_names, first.alphabet, first.folding):
+            raise MotifnetError("cannot concatenate data with different task, targets, alphabet or structure")
     width = max(part.length for part in parts)
     tokens = np.full((sum(len(p) for p in parts), width), N_TOKEN, dtype=np.uint8)
+    structure = None if first.structure is None else np.zeros(
+        (len(tokens), first.structure.shape[1], width), dtype=np.float16)
     row = 0
     for part in parts:
         tokens[row : row + len(part), : part.length] = part.tokens
+        if structure is not None:
+            structure[row : row + len(part), :, : part.length] = part.structure
         row += len(part)
     keys = set.intersection(*(set(p.annotations) for p in parts))
     sites, motifs = None, {}
@@ -199,6 +228,8 @@ def concatenate(parts: Sequence[SeqData]) -> SeqData:
         np.concatenate([p.lengths for p in parts]),
         sites=sites,
         annotations={k: np.concatenate([p.annotations[k] for p in parts]) for k in sorted(keys)},
+        structure=structure,
+        folding=first.folding,
         **motifs,
     )
 
@@ -223,16 +254,19 @@ def save(data: SeqData, path: str | os.PathLike, overwrite: bool = False) -> Pat
         arrays = {"tokens": data.tokens, "targets": data.targets, "ids": data.ids, "lengths": data.lengths}
         if data.sites is not None:
             arrays["sites"] = data.sites
+        if data.structure is not None:
+            arrays["structure"] = data.structure
         arrays.update({f"annotation.{key}": value for key, value in data.annotations.items()})
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
         _write_meta(tmp, len(data), data.length, data.task, data.target_names, data.alphabet, sorted(data.annotations),
-                    data.motif_names, data.motif_ids)
+                    data.motif_names, data.motif_ids, data.folding)
     return path
 
 
 def _write_meta(folder: Path, n: int, length: int, task: str, target_names: Sequence[str], alphabet: str,
-                annotations: Sequence[str], motif_names: Sequence[str] = (), motif_ids: Sequence[str] = ()) -> None:
+                annotations: Sequence[str], motif_names: Sequence[str] = (), motif_ids: Sequence[str] = (),
+                folding: dict | None = None) -> None:
     meta = {
         "format": "motifnet.SeqData",
         "version": STORE_VERSION,
@@ -244,6 +278,7 @@ def _write_meta(folder: Path, n: int, length: int, task: str, target_names: Sequ
         "motif_names": list(motif_names),
         "motif_ids": list(motif_ids),
         "annotations": list(annotations),
+        "folding": folding,
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
@@ -321,6 +356,8 @@ def load(path: str | os.PathLike, mmap: bool = True) -> SeqData:
         motif_names=meta.get("motif_names", []),
         motif_ids=meta.get("motif_ids", []),
         annotations={key: array(f"annotation.{key}", "r" if mmap else None) for key in meta.get("annotations", [])},
+        structure=array("structure", "r" if mmap else None) if meta.get("folding") else None,
+        folding=meta.get("folding"),
     )
 
 
@@ -391,7 +428,8 @@ def batches(
     indices: np.ndarray | None = None,
     drop_last: bool = False,
 ) -> Iterator[tuple]:
-    """Yield ``(x, y)``: one-hot float32 ``[B, 4, L]`` and targets as a tensor, on ``device``.
+    """Yield ``(x, y)``: one-hot float32 ``[B, 4, L]`` (``[B, 4 + S, L]`` with structure
+    channels) and targets as a tensor, on ``device``.
 
     Tokens cross to the device as uint8 and are one-hot encoded there, a whole batch at once.
     ``indices`` restricts to a subset of rows without copying the store.
@@ -404,8 +442,28 @@ def batches(
     for picked in batch_indices(len(rows), batch_size, shuffle, seed, drop_last):
         chosen = rows[picked]
         x = one_hot(torch.from_numpy(np.ascontiguousarray(data.tokens[chosen])), device=device)
+        if data.structure is not None:
+            channels = torch.from_numpy(np.ascontiguousarray(data.structure[chosen])).to(device)
+            x = torch.cat([x, channels.to(x.dtype)], dim=1)
         y = torch.from_numpy(np.asarray(data.targets[chosen])).to(device)
         yield x, y
+
+
+class ModelInputs:
+    """Tokens ``[N, L]`` with structure channels ``[N, S, L]``, sliced by rows to float32
+    ``[B, 4 + S, L]`` (one-hot bases, then the channels) for :func:`motifnet.predict.forward_batches`."""
+
+    def __init__(self, tokens: np.ndarray, structure: np.ndarray) -> None:
+        self.tokens, self.structure = tokens, structure
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        from motifnet.sequence import one_hot
+
+        bases = one_hot(np.ascontiguousarray(self.tokens[rows])).numpy()
+        return np.concatenate([bases, np.asarray(self.structure[rows], dtype=np.float32)], axis=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,10 +477,11 @@ def summarize(data: SeqData, chunk: int = 1 << 16) -> dict:
 
     Returns:
         ``{"n", "alphabet", "task", "targets", "length": {"padded", "min", "median", "max"},
-        "gc", "n_fraction", "labels", "annotations"}`` where ``gc`` is the G+C fraction of all
+        "gc", "n_fraction", "labels", "annotations", "structure"}`` where ``gc`` is the G+C fraction of all
         called (A/C/G/T) bases, ``n_fraction`` the fraction of N among the true-length bases and
         ``labels`` the class balance (counts and fractions per class or target; for regression
-        mean, std, min and max; ``{"unlabeled": true}`` if all targets are NaN).
+        mean, std, min and max; ``{"unlabeled": true}`` if all targets are NaN) and ``structure``
+        the folding settings of the structure channels (None without them).
     """
     lengths = np.asarray(data.lengths)
     called = gc = bases = 0
@@ -448,6 +507,7 @@ def summarize(data: SeqData, chunk: int = 1 << 16) -> dict:
         "n_fraction": (bases - called) / bases if bases else None,
         "labels": _label_summary(data),
         "annotations": {key: _annotation_summary(value) for key, value in data.annotations.items()},
+        "structure": data.folding,
     }
 
 

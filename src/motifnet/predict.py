@@ -141,9 +141,10 @@ def probabilities(logits: np.ndarray, task: str, regression_loss: str = "mse") -
     return activate(task, logits, regression_loss).numpy()
 
 
-def predict_logits(model: nn.Module, tokens: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE,
+def predict_logits(model: nn.Module, tokens, batch_size: int = DEFAULT_BATCH_SIZE,
                    strands: str = "forward", amp_dtype: torch.dtype | None = None, quiet: bool = True) -> torch.Tensor:
-    """Logits ``[N, T]`` (float32 tensor on the model's device) for uint8 tokens ``[N, L]``.
+    """Logits ``[N, T]`` (float32 tensor on the model's device) for uint8 tokens ``[N, L]``
+    (or :meth:`motifnet.data.SeqData.inputs`, with structure channels).
 
     With ``strands="both"`` each sequence is scored on both strands and the logits returned
     as ``(forward, reverse)`` stacked in a tensor ``[2, N, T]``.
@@ -183,7 +184,7 @@ def predict(
 
     Args:
         model: an ``nn.Module`` taking one-hot ``[B, 4, L]`` and returning logits ``[B, T]``.
-        data: a SeqData, or uint8 tokens ``[N, L]``.
+        data: a SeqData (its structure channels too, if any), or uint8 tokens ``[N, L]``.
         batch_size: sequences per forward pass (default 256); results do not depend on it.
         device: where to run ("auto", "cpu", "cuda"); default (None): where the model already is.
             A device given moves the model there.
@@ -205,10 +206,11 @@ def predict(
         raise MotifnetError("strands='both' (reverse complement) only applies to DNA")
     if tokens.ndim != 2 or tokens.dtype != np.uint8:
         raise MotifnetError(f"expected uint8 tokens [N, L], got {tokens.dtype} {tokens.shape}")
+    inputs = data.inputs() if isinstance(data, SeqData) else tokens
     if device is not None:
         model.to(resolve_device(device))
     amp_dtype = autocast_dtype(model_device(model), amp)
-    logits = predict_logits(model, tokens, batch_size, strands, amp_dtype, quiet)
+    logits = predict_logits(model, inputs, batch_size, strands, amp_dtype, quiet)
     scores = activate(task, logits, regression_loss)
     if strands == "both":
         scores = scores.mean(dim=0)

@@ -71,6 +71,16 @@ class Run:
     def input_length(self) -> int:
         return int(self.config["input_length"])
 
+    def require_sequence_only(self, command: str) -> None:
+        """Refuse a run that reads RNA structure channels in a command that feeds sequence alone.
+
+        Raises:
+            MotifnetError: the run was trained with structure channels.
+        """
+        if self.config.get("folding"):
+            raise MotifnetError(f"{command} reads models of the sequence alone; this run also reads RNA structure "
+                                "channels (use a run trained without --structure)", path=self.path)
+
     @property
     def members(self) -> list[str]:
         """The member folders of an ensemble run (relative names; [] for a single model)."""
@@ -367,6 +377,9 @@ def check_compatible(run: Run, data, path: str | os.PathLike | None = None) -> N
     """
     if data.alphabet != run.alphabet:
         raise MotifnetError(f"the run was trained on {run.alphabet}, the data are {data.alphabet}", path=path)
+    if data.folding != run.config.get("folding"):
+        raise MotifnetError(f"the run reads structure channels {run.config.get('folding')}, "
+                            f"the data have {data.folding}", path=path)
     if data.task != run.task:
         raise MotifnetError(f"the run is {run.task} but the data are {data.task}", path=path)
     same_binary = run.task == "binary" and data.n_targets == 1

@@ -186,8 +186,15 @@ def reverse_complement_tokens(tokens: np.ndarray) -> np.ndarray:
 
 
 def reverse_complement_one_hot(x):
-    """Reverse complement of a one-hot tensor or array ``[..., 4, L]`` (A,C,G,T order)."""
+    """Reverse complement of a one-hot tensor or array ``[..., 4, L]`` (A,C,G,T order).
+
+    Raises:
+        MotifnetError: more than the 4 base channels (structure channels have no reverse complement).
+    """
     import torch
+
+    if x.shape[-2] != 4:
+        raise MotifnetError(f"the reverse complement needs the 4 base channels alone, got {x.shape[-2]} channels")
 
     if isinstance(x, torch.Tensor):
         return x.flip((-2, -1))

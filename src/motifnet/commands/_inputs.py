@@ -16,6 +16,29 @@ def add_alphabet_argument(parser, default_help: str = "default: RNA if U and no 
                         help=f"RNA reads T as U (one strand, never reverse-complemented); {default_help}")
 
 
+def add_structure_arguments(parser) -> None:
+    """``--structure paired|contexts`` with RNAplfold's ``--structure-window`` and ``--structure-span``."""
+    from motifnet.rna_structure import KINDS, Folding
+
+    parser.add_argument("--structure", choices=sorted(KINDS),
+                        help="add RNA secondary structure channels, folded with ViennaRNA's RNAplfold (RNA data): "
+                        "paired (P(paired)) or contexts (paired, exterior, hairpin, interior, multiloop)")
+    parser.add_argument("--structure-window", type=int, default=Folding.window, metavar="W",
+                        help=f"RNAplfold window W in nt (default {Folding.window}; capped at the sequence length)")
+    parser.add_argument("--structure-span", type=int, default=Folding.span, metavar="L",
+                        help=f"RNAplfold's longest base-pair span L in nt (default {Folding.span})")
+
+
+def with_structure(data, args, jobs: int = 1):
+    """``data`` with the structure channels that ``args.structure`` asks for (unchanged without)."""
+    if not getattr(args, "structure", None):
+        return data
+    from motifnet.rna_structure import Folding, add_structure
+
+    folding = Folding(args.structure, args.structure_window, args.structure_span)
+    return add_structure(data, folding, jobs=jobs, quiet=getattr(args, "quiet", False))
+
+
 def split_labels(items: Sequence[str]) -> list[tuple[str, str]] | None:
     """``["pos.fa=1", "neg.fa=0"]`` -> ``[("pos.fa", "1"), ("neg.fa", "0")]``; None when no item
     carries a label. An item that names an existing file is a path, even with '=' in it.
@@ -65,4 +88,5 @@ def describe_inputs(items: str | Sequence[str] | None) -> str | None:
     return " ".join(items)
 
 
-__all__ = ["DATA_FILES_HELP", "add_alphabet_argument", "describe_inputs", "read_inputs", "split_labels"]
+__all__ = ["DATA_FILES_HELP", "add_alphabet_argument", "add_structure_arguments", "describe_inputs", "read_inputs",
+           "split_labels", "with_structure"]

@@ -29,8 +29,9 @@ def add_data_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
     add_alphabet_argument(parser, "default: the run's alphabet")
 
 
-def read_run_data(args: argparse.Namespace, trained, labelled: bool = True):
-    """``args.data`` read in ``args.alphabet`` (default: the run's), checked against the run.
+def read_run_data(args: argparse.Namespace, trained, labelled: bool = True, jobs: int = 1):
+    """``args.data`` read in ``args.alphabet`` (default: the run's), checked against the run, with
+    the structure channels the run reads folded in ``jobs`` processes.
 
     Raises:
         MotifnetError: unreadable data, another alphabet than the run's, or (``labelled``)
@@ -42,6 +43,10 @@ def read_run_data(args: argparse.Namespace, trained, labelled: bool = True):
 
     data = read_inputs(args.data, alphabet=args.alphabet or trained.alphabet)
     where = describe_inputs(args.data)
+    if trained.config.get("folding") and data.alphabet == trained.alphabet:
+        from motifnet.rna_structure import add_structure
+
+        data = add_structure(data, trained.config["folding"], jobs=jobs, quiet=args.quiet)
     if labelled:
         check_compatible(trained, data, where)
     elif data.alphabet != trained.alphabet:
@@ -61,11 +66,11 @@ def score_data(args: argparse.Namespace, labelled: bool):
     from motifnet.runs import load_run
     from motifnet.strands import check_strands, run_strands
 
-    set_cpu_threads(args.threads)
+    threads = set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
-    data = read_run_data(args, trained, labelled)
+    data = read_run_data(args, trained, labelled, jobs=threads)
     strands = run_strands(trained.config) if args.strands == "auto" else args.strands
     check_strands(strands, ("forward", "both"), trained.alphabet)
-    scores = predict(trained.model, data.tokens, batch_size=args.batch_size, strands=strands, task=trained.task,
+    scores = predict(trained.model, data, batch_size=args.batch_size, strands=strands, task=trained.task,
                      regression_loss=trained.config.get("training", {}).get("regression_loss", "mse"), quiet=args.quiet)
     return trained, data, scores, strands

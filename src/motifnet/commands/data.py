@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument
+from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument, add_structure_arguments
 from motifnet.commands._peaks import add_peak_arguments, run_peaks, wants_peaks
 
 
@@ -72,7 +72,9 @@ def register(subparsers) -> None:
     convert.add_argument("--out", required=True, help="the data folder to write")
     convert.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     convert.add_argument("--quiet", action="store_true", help="no progress output")
+    convert.add_argument("--jobs", type=int, default=1, help="processes that fold RNA structure (default 1)")
     add_input_arguments(convert)
+    add_structure_arguments(convert.add_argument_group("RNA structure channels (stored with the data)"))
     add_peak_arguments(convert)
     convert.set_defaults(func=run_convert)
 
@@ -102,9 +104,12 @@ def run_convert(args: argparse.Namespace) -> int:
 
         if Path(args.out).exists():
             raise MotifnetError("already exists (pass --overwrite or choose another folder)", path=args.out)
-    data = read_input(args)
+    from motifnet.commands._inputs import with_structure
+
+    data = with_structure(read_input(args), args, jobs=args.jobs)
     path = save(data, args.out, overwrite=args.overwrite)
-    print(f"wrote {path}: {len(data)} sequences x {data.length} ({data.task}, {data.n_targets} targets)")
+    channels = f", {data.channels - 4} structure channels" if data.structure is not None else ""
+    print(f"wrote {path}: {len(data)} sequences x {data.length} ({data.task}, {data.n_targets} targets{channels})")
     return 0
 
 
@@ -121,6 +126,9 @@ def format_summary(summary: dict) -> str:
         f"  GC          {gc}",
         f"  N fraction  {n_fraction}",
     ]
+    if summary.get("structure"):
+        folding = summary["structure"]
+        lines.append(f"  structure   {folding['kind']} (RNAplfold W {folding['window']}, L {folding['span']})")
     labels = summary["labels"]
     if labels.get("unlabeled"):
         lines.append("  labels      none (unlabeled)")

@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         raise MotifnetError(f"--threshold must be in (0, 1], got {args.threshold}")
     set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
+    trained.require_sequence_only("interpret")
     data = read_run_data(args, trained)
     options = Options(
         filters=args.filters,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from motifnet.commands._common import add_threads_argument
-from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument
+from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument, add_structure_arguments
 
 
 def register(subparsers) -> None:
@@ -22,6 +22,7 @@ def register(subparsers) -> None:
     parser.add_argument("--valid", nargs="+", metavar="PATH",
                         help="validation data, read as --data (default: a seeded stratified split of --data)")
     add_alphabet_argument(parser, "default: RNA if U and no T; recorded in the run folder")
+    add_structure_arguments(parser)
     parser.add_argument("--model", required=True, help="model name (see `motifnet describe`)")
     parser.add_argument("--preset", help="named configuration of the model (e.g. paper, encode, classroom)")
     parser.add_argument("--config", help="YAML/JSON settings file")
@@ -44,13 +45,13 @@ def run(args: argparse.Namespace) -> int:
 
     from motifnet.commands._settings import parse_assignments, read_settings_file, split_settings
     from motifnet.devices import set_cpu_threads
-    from motifnet.commands._inputs import describe_inputs, read_inputs
+    from motifnet.commands._inputs import describe_inputs, read_inputs, with_structure
     from motifnet.metrics import headline
     from motifnet.models import build
     from motifnet.training import fit
     from motifnet.training.distributed import rank_and_size
 
-    set_cpu_threads(args.threads)
+    threads = set_cpu_threads(args.threads)
     settings = read_settings_file(args.config) if args.config else {}
     model_params, options = split_settings(settings)
     extra_model, extra_options = split_settings(parse_assignments(args.assignments))
@@ -60,10 +61,13 @@ def run(args: argparse.Namespace) -> int:
     for key in ("negatives", "epochs", "seed", "device"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
-    train = read_inputs(args.data, alphabet=args.alphabet)
-    valid = read_inputs(args.valid, alphabet=args.alphabet or train.alphabet) if args.valid else None
+    train = with_structure(read_inputs(args.data, alphabet=args.alphabet), args, jobs=threads)
+    valid = None
+    if args.valid:
+        valid = with_structure(read_inputs(args.valid, alphabet=args.alphabet or train.alphabet), args, jobs=threads)
     torch.manual_seed(int(options.get("seed", 0)))
-    model = build(args.model, n_targets=train.n_targets, input_length=train.length, preset=preset, **model_params)
+    model = build(args.model, n_targets=train.n_targets, input_length=train.length, preset=preset,
+                  in_channels=train.channels, **model_params)
     info = {"data": {"train": describe_inputs(args.data), "valid": describe_inputs(args.valid)}}
     result = fit(model, train, valid, out_dir=args.out, resume=args.resume, overwrite=args.overwrite,
                  quiet=args.quiet, run_info=info, **options)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from motifnet.commands._common import add_threads_argument
-from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument
+from motifnet.commands._inputs import DATA_FILES_HELP, add_alphabet_argument, add_structure_arguments
 
 
 def register(subparsers) -> None:
@@ -22,6 +22,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--data", required=True, nargs="+", metavar="PATH", help=f"training data: {DATA_FILES_HELP}")
     add_alphabet_argument(parser, "default: RNA if U and no T")
+    add_structure_arguments(parser)
     parser.add_argument("--model", required=True, help="model name (see `motifnet describe`)")
     parser.add_argument("--preset", help="named configuration of the model (e.g. paper, encode, classroom)")
     parser.add_argument("--space", required=True, help="YAML/JSON search space")
@@ -78,7 +79,7 @@ def _rows_of_split(data, split: str):
 def run(args: argparse.Namespace) -> int:
     import optuna
 
-    from motifnet.commands._inputs import describe_inputs, read_inputs
+    from motifnet.commands._inputs import describe_inputs, read_inputs, with_structure
     from motifnet.commands._settings import parse_assignments, read_settings_file, split_settings
     from motifnet.devices import set_cpu_threads
     from motifnet.jsonio import read_json
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from motifnet.training.space import read_space
     from motifnet.training.tune import BEST_FILE, tune
 
-    set_cpu_threads(args.threads)
+    threads = set_cpu_threads(args.threads)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # the progress lines below say what Optuna would
     model_params, options = split_settings(read_settings_file(args.config) if args.config else {})
     extra_model, extra_options = split_settings(parse_assignments(args.assignments))
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else int(options.pop("seed", 0))
     options.pop("seed", None)
     space = read_space(args.space, args.model, preset)
-    data = _rows_of_split(read_inputs(args.data, alphabet=args.alphabet), args.split)
+    data = with_structure(_rows_of_split(read_inputs(args.data, alphabet=args.alphabet), args.split), args, threads)
     fixed = {**{f"model.{k}": v for k, v in model_params.items()}, **{f"training.{k}": v for k, v in options.items()}}
     result = tune(data, args.model, space, trials=args.trials, folds=args.folds, fold_by=args.fold_by, fixed=fixed,
                   preset=preset, out_dir=args.out, storage=args.storage, study_name=args.study, sampler=args.sampler,

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
+    trained.require_sequence_only("variants")
     window = trained.input_length if args.window is None else args.window
     check_window(trained.model, window)
     records = read_vcf(args.vcf)

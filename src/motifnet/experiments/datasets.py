@@ -19,6 +19,9 @@ and, for any form:
     negatives: dinuc-shuffle                 # for positive-only training data: the positives of
                                              #   train and valid plus one shuffled copy of each (motifnet.negatives)
     limit: {train: 2000, test: 500}          # keep at most this many rows (seeded, for quick runs)
+    structure: contexts                      # RNA structure channels, folded once and stored with
+                                             #   each split (motifnet.rna_structure: a kind, or
+                                             #   {kind, window, span})
 
 Relative file paths are looked up from the current folder, then from the experiment file's
 folder and its parent.
@@ -37,7 +40,8 @@ from motifnet.errors import MotifnetError
 from motifnet.io.files import atomic_write
 
 SPLITS = ("train", "valid", "test")
-DATA_KEYS = {"simulate", "params", "path", "read", "train", "valid", "test", "split", "negatives", "limit", "seed"}
+DATA_KEYS = {"simulate", "params", "path", "read", "train", "valid", "test", "split", "negatives", "limit", "seed",
+             "structure"}
 
 
 def find_path(value: str, base: Path | None) -> Path:
@@ -80,6 +84,13 @@ def make_data(config: dict, out: Path, base: Path | None = None, quiet: bool = T
         if name not in parts:
             raise MotifnetError(f"data.limit: unknown split {name!r}; expected some of {SPLITS}")
         parts[name] = _limit(parts[name], int(count), seed)
+    if config.get("structure"):
+        import os
+
+        from motifnet.rna_structure import add_structure
+
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        parts = {name: add_structure(part, config["structure"], jobs=jobs, quiet=quiet) for name, part in parts.items()}
     for name in SPLITS:
         if len(parts[name]) == 0:
             raise MotifnetError(f"the {name} split is empty")
@@ -176,6 +187,7 @@ def summarize(parts: dict[str, SeqData]) -> dict:
         "length": first.length,
         "target_names": first.target_names,
         "motif_names": list(first.motif_names),
+        "structure": first.folding,
         "splits": {},
     }
     for name, data in parts.items():

@@ -185,7 +185,8 @@ def _train_work(arm: Arm, data_step: Step, quiet: bool):
         seed = int(arm.train.get("seed", 0))
         torch.manual_seed(seed)
         params = dict(arm.model.get("params") or {})
-        model = build(arm.model["name"], train.n_targets, train.length, arm.model.get("preset"), **params)
+        model = build(arm.model["name"], train.n_targets, train.length, arm.model.get("preset"), train.channels,
+                      **params)
         rows = np.random.default_rng(seed).choice(len(train), min(GRADIENT_BATCH, len(train)), replace=False)
         probe = train.subset(np.sort(rows))
         gradient_norms = [{"epoch": 0, "first_layer_grad_norm": first_layer_gradient_norm(model, probe, seed)}]
@@ -228,16 +229,15 @@ def first_layer_gradient_norm(model, data, seed: int = 0) -> float:
     computed on a copy of ``model`` in training mode (the model itself is untouched)."""
     import torch
 
+    from motifnet.data import batches
     from motifnet.devices import model_device
-    from motifnet.sequence import one_hot
     from motifnet.training.losses import make_loss
 
     probe = copy.deepcopy(model)
     probe.train()
     probe.zero_grad(set_to_none=True)
     device = model_device(probe)
-    x = one_hot(torch.from_numpy(np.ascontiguousarray(data.tokens)), device=device)
-    y = torch.from_numpy(np.asarray(data.targets)).to(device)
+    x, y = next(batches(data, len(data), device=device))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         loss = make_loss(data.task, data.n_targets, device=device)(probe(x).float(), y)

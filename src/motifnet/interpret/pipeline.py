@@ -224,10 +224,14 @@ def interpret(
         relative to ``out``).
 
     Raises:
-        MotifnetError: bad options, an unknown database, or data the model cannot read.
+        MotifnetError: bad options, an unknown database, data the model cannot read, or data
+            with structure channels.
     """
     from motifnet.jsonio import write_json
 
+    if data.structure is not None:
+        raise MotifnetError("interpretation reads models of the sequence alone; this model also reads RNA structure "
+                            "channels (interpret a model trained without --structure)")
     opts = options or Options()
     out = Path(out)
     (out / "logos").mkdir(parents=True, exist_ok=True)

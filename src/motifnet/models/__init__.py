@@ -7,7 +7,9 @@
 Every model takes one-hot ``[B, 4, L]`` and returns logits ``[B, T]`` (no sigmoid/softmax) and
 carries ``model.config``, a JSON-serialisable dict ``{"name", "preset", "n_targets",
 "input_length", "params"}`` with every resolved parameter, so that
-``build_from_config(model.config)`` rebuilds the same architecture.
+``build_from_config(model.config)`` rebuilds the same architecture. A model built with
+``in_channels=4 + S`` reads S more channels after the bases (RNA structure,
+:mod:`motifnet.rna_structure`), on one strand; its config then records ``in_channels``.
 
 Parameters resolve in this order: the family's defaults (its constructor signature), then the
 preset (``preset=None`` takes the family's default preset, e.g. ``"paper"``), then ``**params``.
@@ -63,7 +65,7 @@ class ModelSpec:
         return {
             key: copy.deepcopy(p.default)
             for key, p in signature.parameters.items()
-            if key not in ("self", "n_targets", "input_length") and key not in self.fixed
+            if key not in ("self", "n_targets", "input_length", "in_channels") and key not in self.fixed
             and p.default is not inspect.Parameter.empty
         }
 
@@ -126,14 +128,16 @@ def resolve_params(name: str, preset: str | None = None, **params: Any) -> tuple
     return preset, _jsonable(resolved)
 
 
-def build(name: str, n_targets: int, input_length: int, preset: str | None = None, **params: Any) -> nn.Module:
-    """Build a registered model: one-hot ``[B, 4, input_length]`` -> logits ``[B, n_targets]``.
+def build(name: str, n_targets: int, input_length: int, preset: str | None = None, in_channels: int = 4,
+          **params: Any) -> nn.Module:
+    """Build a registered model: one-hot ``[B, in_channels, input_length]`` -> logits ``[B, n_targets]``.
 
     Args:
         name: a family from :func:`available` (``deepbind``, ``danq``, ``cnn``, ...).
         n_targets: number of outputs T (classes for multiclass).
         input_length: sequence length L the model is built for (fixes dense layer sizes).
         preset: a named configuration of the family (default: the family's default preset).
+        in_channels: 4 bases, plus any structure channels (such a model reads one strand).
         **params: overrides of individual parameters.
 
     Returns:
@@ -146,8 +150,12 @@ def build(name: str, n_targets: int, input_length: int, preset: str | None = Non
     if int(n_targets) < 1 or int(input_length) < 1:
         raise MotifnetError(f"n_targets and input_length must be >= 1, got {n_targets} and {input_length}")
     preset, resolved = resolve_params(name, preset, **params)
+    if int(in_channels) < 4:
+        raise MotifnetError(f"in_channels must be >= 4 (the bases), got {in_channels}")
+    if int(in_channels) > 4 and resolved.get("strands") == "both":
+        raise MotifnetError("a model reading structure channels reads one strand: strands must be 'forward'")
     try:
-        model = spec.factory(int(n_targets), int(input_length), **resolved, **spec.fixed)
+        model = spec.factory(int(n_targets), int(input_length), **resolved, **spec.fixed, in_channels=int(in_channels))
     except (TypeError, ValueError, RuntimeError) as error:
         if isinstance(error, MotifnetError):
             raise
@@ -159,6 +167,8 @@ def build(name: str, n_targets: int, input_length: int, preset: str | None = Non
         "input_length": int(input_length),
         "params": resolved,
     }
+    if int(in_channels) != 4:
+        config["in_channels"] = int(in_channels)
     try:
         json.dumps(config)
     except TypeError as error:
@@ -180,15 +190,15 @@ def build_from_config(config: dict[str, Any]) -> nn.Module:
     missing = [key for key in ("name", "n_targets", "input_length") if key not in config]
     if missing:
         raise MotifnetError(f"model config lacks {missing}; it has {sorted(config)}")
-    unknown = sorted(set(config) - {"name", "preset", "n_targets", "input_length", "params", "reverse_complement"})
+    unknown = sorted(set(config) - {"name", "preset", "n_targets", "input_length", "in_channels", "params",
+                                     "reverse_complement"})
     if unknown:
         raise MotifnetError(
             f"unknown model config key(s) {unknown}; expected name, preset, n_targets, input_length, "
-            "params, reverse_complement"
+            "in_channels, params, reverse_complement"
         )
-    model = build(
-        config["name"], config["n_targets"], config["input_length"], config.get("preset"), **(config.get("params") or {})
-    )
+    model = build(config["name"], config["n_targets"], config["input_length"], config.get("preset"),
+                  config.get("in_channels", 4), **(config.get("params") or {}))
     mode = config.get("reverse_complement")
     return ReverseComplement(model, mode) if mode else model
 

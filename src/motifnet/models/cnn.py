@@ -191,13 +191,14 @@ class CNN(nn.Module):
         dense: list[int] = [64],
         dense_dropout: float = 0.0,
         dense_batch_norm: bool = False,
+        in_channels: int = 4,
     ) -> None:
         super().__init__()
         check_choice("global_pool", global_pool, ("none", "max", "mean"))
         defaults = {"activation": activation, "batch_norm": batch_norm, "dropout": conv_dropout}
         if first_activation is not None and isinstance(conv_layers, (list, tuple)) and conv_layers:
             conv_layers = [{"activation": first_activation, **conv_layers[0]}, *conv_layers[1:]]
-        self.convs, channels, length = conv_stack(conv_layers, 4, input_length, defaults, "cnn")
+        self.convs, channels, length = conv_stack(conv_layers, in_channels, input_length, defaults, "cnn")
         self.pool = nn.Flatten() if global_pool == "none" else GlobalPool(global_pool)
         width = channels * length if global_pool == "none" else channels
         self.head = dense_head(width, list(dense), n_targets, dense_dropout, dense_batch_norm)

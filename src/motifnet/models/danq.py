@@ -76,6 +76,7 @@ class DanQ(nn.Module):
         batch_norm: bool = False,
         padding: int = 0,
         pool_ceil: bool = False,
+        in_channels: int = 4,
     ) -> None:
         super().__init__()
         check_choice("lstm_output", lstm_output, ("flatten", "max", "mean", "maxavg"))
@@ -85,7 +86,7 @@ class DanQ(nn.Module):
         length = -(-positions // pool_size) if pool_ceil else positions // pool_size
         check_positive_length("danq", length, input_length)
         self.pad = PadInput(padding)
-        self.conv = nn.Conv1d(4, n_filters, filter_length)
+        self.conv = nn.Conv1d(in_channels, n_filters, filter_length)
         self.norm = nn.BatchNorm1d(n_filters) if batch_norm else nn.Identity()
         self.activation = nn.ReLU()
         self.pool = nn.MaxPool1d(pool_size, ceil_mode=pool_ceil)

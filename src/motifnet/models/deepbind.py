@@ -128,13 +128,14 @@ class DeepBind(nn.Module):
         dropout: float = 0.5,
         strands: str = "forward",
         pad_input: bool = True,
+        in_channels: int = 4,
     ) -> None:
         super().__init__()
         check_choice("pool", pool, ("max", "maxavg"))
         check_choice("strands", strands, ("forward", "both"))
         self.strands = strands
         self.pad = PadInput(filter_length - 1 if pad_input else 0, 0.25)
-        self.conv = nn.Conv1d(4, n_filters, filter_length)
+        self.conv = nn.Conv1d(in_channels, n_filters, filter_length)
         self.activation = nn.ReLU()
         self.pool = GlobalPool(pool)
         pooled = n_filters * (2 if pool == "maxavg" else 1)

@@ -56,6 +56,7 @@ class DeepSEA(nn.Module):
         pool_size: int = 4,
         dropout: list[float] = [0.2, 0.2, 0.5],
         dense: int = 925,
+        in_channels: int = 4,
     ) -> None:
         super().__init__()
         if len(filters) != len(dropout) or not filters:
@@ -64,7 +65,7 @@ class DeepSEA(nn.Module):
             {"filters": f, "kernel_size": filter_length, "pool_size": pool_size if i < len(filters) - 1 else 1, "dropout": p}
             for i, (f, p) in enumerate(zip(filters, dropout))
         ]
-        self.convs, channels, length = conv_stack(layers, 4, input_length, {}, "deepsea")
+        self.convs, channels, length = conv_stack(layers, in_channels, input_length, {}, "deepsea")
         self.flatten = nn.Flatten()
         self.head = dense_head(channels * length, [dense] if dense else [], n_targets)
 

@@ -104,6 +104,7 @@ class ResNet(nn.Module):
         block_pool: int = 1,
         global_pool: str = "max",
         dropout: float = 0.0,
+        in_channels: int = 4,
     ) -> None:
         super().__init__()
         check_choice("global_pool", global_pool, ("max", "mean"))
@@ -111,7 +112,7 @@ class ResNet(nn.Module):
             raise MotifnetError(f"n_blocks must be >= 0, got {n_blocks}")
         widths = _per_block("channels", channels, n_blocks)
         dilations = _per_block("dilation", dilation, n_blocks)
-        self.stem = nn.Conv1d(4, initial_filters, initial_kernel, padding="same")
+        self.stem = nn.Conv1d(in_channels, initial_filters, initial_kernel, padding="same")
         blocks: list[nn.Module] = []
         width, length = initial_filters, input_length
         for out, d in zip(widths, dilations):

@@ -107,6 +107,7 @@ class RecurrentNet(nn.Module):
         conv_pool: int = 1,
         dense: list[int] = [],
         forget_bias: float | str | None = None,
+        in_channels: int = 4,
     ) -> None:
         super().__init__()
         check_choice("cell", cell, tuple(CELLS))
@@ -114,9 +115,9 @@ class RecurrentNet(nn.Module):
             raise MotifnetError(f"forget_bias applies to LSTM cells only, not {cell!r}")
         check_choice("output", output, ("last", "mean", "max"))
         self.output = output
-        channels = 4
+        channels = in_channels
         if conv_filters:
-            self.front = ConvLayer(4, conv_filters, conv_kernel, padding="same", pool_size=conv_pool)
+            self.front = ConvLayer(in_channels, conv_filters, conv_kernel, padding="same", pool_size=conv_pool)
             check_positive_length(cell, self.front.output_length(input_length), input_length)
             channels = conv_filters
         else:

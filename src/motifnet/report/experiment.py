@@ -294,15 +294,17 @@ def compute_conclusions(rows, options, primary, labels, values, sweep_name, refe
             sentences += concl.comparisons(rows, options.get("compare") or [], metric, values, sweep_name)
         sentences += concl.trends(rows, labels, metric, values, sweep_name)
     for column in reference:
-        ours = [(row.get(primary), row.get(column)) for row in rows if concl._finite(row.get(primary)) and concl._finite(row.get(column))]
-        if ours:
-            mean_ours = float(np.mean([o for o, _ in ours]))
-            mean_ref = float(np.mean([r for _, r in ours]))
-            above = sum(o >= r for o, r in ours)
-            sentences.append(
-                f"Mean {concl.metric_name(primary)} over {len(ours)} {sweep_name} values: ours {mean_ours:.3f} vs "
-                f"{column} {mean_ref:.3f} (ours at or above {column} on {above} of {len(ours)})."
-            )
+        for label in labels:
+            ours = [(row.get(primary), row.get(column)) for row in rows if row.get("label") == label
+                    and concl._finite(row.get(primary)) and concl._finite(row.get(column))]
+            if ours:
+                mean_ours = float(np.mean([o for o, _ in ours]))
+                mean_ref = float(np.mean([r for _, r in ours]))
+                above = sum(o >= r for o, r in ours)
+                sentences.append(
+                    f"Mean {concl.metric_name(primary)} over {len(ours)} {sweep_name} values: {label} {mean_ours:.3f} "
+                    f"vs {column} {mean_ref:.3f} ({label} at or above {column} on {above} of {len(ours)})."
+                )
     return sentences
 
 

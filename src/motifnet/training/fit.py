@@ -86,6 +86,8 @@ def _check_data(name: str, data: SeqData, opts: FitOptions) -> None:
             raise MotifnetError(f"{data.task} labels in the {name} data must be 0 or 1")
         if data.task == "multiclass" and (targets.min() < 0 or targets.max() >= data.n_targets):
             raise MotifnetError(f"class indices in the {name} data must lie in 0..{data.n_targets - 1}")
+    if opts.negatives and data.structure is not None:
+        raise MotifnetError("shuffled negatives would lack structure channels: give labelled data with structure")
     if "rc" in opts.augment and data.alphabet != "DNA":
         raise MotifnetError("augment 'rc' (reverse complement) only applies to DNA; the data are RNA, which has "
                             "one strand (drop rc from augment)")
@@ -129,15 +131,20 @@ def _check_model(model: nn.Module, data: SeqData, device: torch.device) -> None:
     import torch
 
     from motifnet.devices import eval_mode
-    from motifnet.sequence import one_hot
 
-    x = one_hot(np.ascontiguousarray(data.tokens[: min(2, len(data))]), device=device)
+    config = getattr(model, "config", None)
+    reads = config.get("in_channels", 4) if isinstance(config, dict) else data.channels
+    if reads != data.channels:
+        raise MotifnetError(f"the model reads {reads} input channels but the data have {data.channels} "
+                            f"(4 bases{' + structure' if data.structure is not None else ''}): "
+                            f"build it with in_channels={data.channels}")
+    x, _ = next(batches(data, 2, device=device))
     try:
         with eval_mode(model), torch.no_grad():
             out = model(x)
     except (RuntimeError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise MotifnetError(f"the model cannot take inputs of shape [B, 4, {data.length}]: {first}") from None
+        raise MotifnetError(f"the model cannot take inputs of shape [B, {data.channels}, {data.length}]: {first}") from None
     if not isinstance(out, torch.Tensor) or out.shape != (x.shape[0], data.n_targets):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         what = "classes" if data.task == "multiclass" else "target(s)"
@@ -221,7 +228,7 @@ def _validate(model, loss_fn, valid: SeqData, opts: FitOptions, strands: str, am
     from motifnet.training.losses import activate
     from motifnet.training.predict import predict_logits
 
-    logits = predict_logits(model, valid.tokens, max(opts.batch_size, 512), strands, amp_dtype)
+    logits = predict_logits(model, valid.inputs(), max(opts.batch_size, 512), strands, amp_dtype)
     if not bool(torch.isfinite(logits).all()):
         raise NonFiniteLossError("the model's validation outputs became NaN or infinite (the weights diverged); "
                                  "try a smaller lr, grad_clip, or check the targets")
@@ -425,8 +432,9 @@ def _setup(model: nn.Module, train: SeqData, valid: SeqData | None, opts: FitOpt
     train, valid = _split(train, valid, opts)
     if valid is not None:
         _check_data("validation", valid, opts)
-        if (valid.task, valid.target_names, valid.alphabet) != (train.task, train.target_names, train.alphabet):
-            raise MotifnetError("validation data differ from the training data in task, targets or alphabet")
+        if (valid.task, valid.target_names, valid.alphabet, valid.folding) != (
+                train.task, train.target_names, train.alphabet, train.folding):
+            raise MotifnetError("validation data differ from the training data in task, targets, alphabet or structure")
     _check_labels_present(train, opts)
     if opts.negatives:
         from motifnet.negatives import positives_of
@@ -489,6 +497,7 @@ def _run_config(model: nn.Module, setup: _Setup, run_info: dict | None) -> dict:
         "task": train.task,
         "target_names": train.target_names,
         "alphabet": train.alphabet,
+        "folding": train.folding,
         "input_length": train.length,
         "training": setup.opts.to_dict(),
         "seed": setup.opts.seed,

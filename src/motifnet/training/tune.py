@@ -280,7 +280,7 @@ class _Search:
         for k, (train, held) in enumerate(self.parts):
             torch.manual_seed(self.seed)
             model = build(self.model, n_targets=train.n_targets, input_length=train.length, preset=self.preset,
-                          **model_params)
+                          in_channels=train.channels, **model_params)
             callback = None if trial is None else self._reporter(trial, k, warmup)
             out = None if work is None else work / f"fold{k + 1}"
             result = fit(model, train, held, out_dir=out, overwrite=True, quiet=True, on_epoch_end=callback,
@@ -550,7 +550,7 @@ def _retrain(search: _Search, data: SeqData, target: Path, best, quiet: bool, lo
     log(f"retraining trial {best.number}'s setting on all {len(data)} sequences -> {target}")
     torch.manual_seed(search.seed)
     model = build(search.model, n_targets=data.n_targets, input_length=data.length, preset=search.preset,
-                  **model_params)
+                  in_channels=data.channels, **model_params)
     info = {**search.run_info, "tune": {**search.run_info["tune"], "trial": best.number, "value": best.value,
                                         "params": dict(best.params)}}
     fit(model, data, None, out_dir=target, overwrite=True, quiet=quiet, run_info=info, **options)
