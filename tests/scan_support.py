@@ -31,3 +31,19 @@ def write_fasta(path: Path, records: dict[str, str], gz: bool = False) -> Path:
                    for name, seq in records.items())
     path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
     return path
+
+
+def python_bedgraph(record: str, starts, values, window: int, stride: int) -> str:
+    """bedGraph lines of a chunk of window scores, formatted by Python one by one (the reference
+    for the compiled writer): ``"%.4g"`` of the float32 scores, equal neighbours merged."""
+    import numpy as np
+
+    texts = [f"{value:.4g}" for value in np.asarray(values, dtype=np.float32).astype(np.float64)]
+    begins = [int(start) + max(0, (window - stride) // 2) for start in starts]
+    lines = []
+    for i, text in enumerate(texts):
+        if i and text == texts[i - 1]:
+            lines[-1][1] = begins[i] + stride
+        else:
+            lines.append([begins[i], begins[i] + stride, text])
+    return "".join(f"{record}\t{begin}\t{end}\t{text}\n" for begin, end, text in lines)

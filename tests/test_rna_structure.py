@@ -176,6 +176,9 @@ def test_train_predict_and_evaluate_with_structure_from_the_command_line(fasta, 
     code, out, err = run_cli(capsys, "variants", "--run", run, "--vcf", tmp_path / "v.vcf", "--fasta", fasta,
                              "--out", tmp_path / "v.tsv")
     assert code == 2 and err.count("\n") == 1 and "structure" in err, err
+    code, out, err = run_cli(capsys, "scan", "--run", run, "--fasta", fasta, "--out", tmp_path / "s.bedgraph")
+    assert code == 2 and err.count("\n") == 1 and "structure" in err, err
+    assert not (tmp_path / "s.bedgraph").exists()
 
 
 def test_convert_stores_structure_and_summary_shows_it(fasta, tmp_path, capsys):

@@ -17,7 +17,7 @@ from motifnet.scan import (PeakCaller, ScanSummary, bedgraph_lines, probabilitie
 from motifnet.sequence import decode, encode, reverse_complement, reverse_complement_tokens
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scan_support import make_run, write_fasta  # noqa: E402
+from scan_support import make_run, python_bedgraph, write_fasta  # noqa: E402
 
 
 def _model(seed=0, **params):
@@ -539,3 +539,43 @@ def test_precompile_compiles_the_pooling_kernel_that_a_head_other_than_a_dense_s
             "precompile(length=600); print(len(fast._pool_windows.signatures))")  # a fresh process: none compiled
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert int(out.split()[-1]) == 1
+
+
+def _cli_bedgraph_and_reference(tmp_path, records, stride, method, batch_size, chunk_size):
+    """The body of ``motifnet scan``'s bedGraph and, chunk by chunk, the Python formatting of the
+    probabilities that :func:`scan_records` gives with the same options."""
+    from motifnet.runs import load_run
+
+    run = tmp_path / "run"
+    if not run.exists():
+        make_run(run)
+    fasta = write_fasta(tmp_path / "genome.fa.gz", records, gz=True)
+    out = tmp_path / f"scores_{method}_{batch_size}.bedgraph"
+    assert main(["scan", "--run", str(run), "--fasta", str(fasta), "--out", str(out), "--stride", str(stride),
+                 "--method", method, "--batch-size", str(batch_size), "--chunk-size", str(chunk_size), "--quiet"]) == 0
+    header, body = out.read_text().split("\n", 1)
+    assert header.startswith("track type=bedGraph")
+    model = load_run(run).model
+    expected = "".join(
+        python_bedgraph(chunk.record, chunk.starts, probabilities(chunk.logits, "binary")[:, 0], 30, stride)
+        for name, sequence in records.items()
+        for chunk in scan_records(model, [(name, sequence)], window=30, stride=stride, method=method,
+                                  batch_size=batch_size, chunk_size=chunk_size))
+    return body, expected
+
+
+@pytest.mark.parametrize("stride", [1, 4])
+def test_cli_bedgraph_is_the_python_formatting_of_the_fast_path_scores(tmp_path, stride):
+    """Byte for byte, over chunks of several parallel text blocks, two records, soft-masked and N bases."""
+    rng = np.random.default_rng(11)
+    records = {"chrA": decode(rng.integers(0, 4, 45000)), "chrB": decode(rng.integers(0, 4, 3000)).lower() + "NNRY" * 5}
+    body, expected = _cli_bedgraph_and_reference(tmp_path, records, stride, "fast", 256, 40000)
+    assert body == expected and body.count("\n") > 2 * 16384 // stride
+
+
+def test_cli_bedgraph_of_the_window_path_is_the_same_at_batch_sizes_1_and_many(tmp_path):
+    rng = np.random.default_rng(12)
+    records = {"chrA": decode(rng.integers(0, 4, 500)), "chrB": decode(rng.integers(0, 4, 200)) + "NNRY"}
+    one, expected_one = _cli_bedgraph_and_reference(tmp_path, records, 3, "window", 1, 1000)
+    many, expected_many = _cli_bedgraph_and_reference(tmp_path, records, 3, "window", 64, 1000)
+    assert one == expected_one and many == expected_many and one == many

@@ -67,6 +67,7 @@ def _model(args: argparse.Namespace) -> int:
 
     set_cpu_threads(args.threads)
     trained = load_run(args.run, device=args.device, weights=args.weights)
+    trained.require_sequence_only("scan")
     window = trained.input_length if args.window is None else args.window
     check_window(trained.model, window)
     target = target_index(trained.target_names, args.target)
@@ -110,7 +111,7 @@ def _score_track(out: str, name: str, description: str, fasta: str, window: int,
     from motifnet.io.bigwig import bigwig_writer, is_bigwig
     from motifnet.io.fasta import iter_fasta
     from motifnet.io.files import atomic_write
-    from motifnet.io.bedgraph import bedgraph_lines, score_offset
+    from motifnet.io.bedgraph import bedgraph_blocks, score_offset
 
     if is_bigwig(out):
         sizes = [(record, len(sequence)) for record, sequence in iter_fasta(fasta)]
@@ -118,9 +119,14 @@ def _score_track(out: str, name: str, description: str, fasta: str, window: int,
             yield lambda record, starts, scores: add(record, int(starts[0]) + score_offset(window, stride), stride,
                                                      scores)
         return
-    with atomic_write(out) as handle:
-        handle.write(f'track type=bedGraph name="{name}" description="{description}"\n')
-        yield lambda record, starts, scores: handle.write(bedgraph_lines(record, starts, scores, window, stride))
+    with atomic_write(out, mode="wb") as handle:
+        handle.write(f'track type=bedGraph name="{name}" description="{description}"\n'.encode())
+
+        def write(record, starts, scores):
+            for block in bedgraph_blocks(record, starts, scores, window, stride):
+                handle.write(block)
+
+        yield write
 
 
 def _motif(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ _EXPORTS = {
     "window_count": "motifnet.scan.windows",
     "Peak": "motifnet.scan.peaks",
     "PeakCaller": "motifnet.scan.peaks",
+    "bedgraph_blocks": "motifnet.io.bedgraph",
     "bedgraph_lines": "motifnet.io.bedgraph",
     "score_offset": "motifnet.io.bedgraph",
     "probabilities": "motifnet.predict",
