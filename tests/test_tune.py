@@ -313,3 +313,39 @@ def test_tune_command_end_to_end_and_its_one_line_errors(tmp_path, capsys):
         assert main(common + ["--space", str(tmp_path / "bad.yaml"), "--trials", "2", "--quiet"]) == 2
         error = capsys.readouterr().err.strip()
         assert error.startswith("motifnet tune: error: ") and message in error and "\n" not in error
+
+
+def test_workers_starting_together_on_a_new_storage_all_open_it(tmp_path):
+    """Optuna workers racing to create a new SQLite study's tables: the losers retry, none fails."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    code = ("import sys; from motifnet.training.tune import open_storage; open_storage(sys.argv[1]); print('ok')")
+    workers = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(4)]
+    results = [worker.communicate(timeout=300) for worker in workers]
+    assert [out.strip() for out, _ in results] == ["ok"] * 4, [err for _, err in results]
+
+
+def test_opening_a_storage_retries_only_the_race_of_creating_its_tables(monkeypatch):
+    from motifnet.training import tune as tuning
+
+    class IntegrityError(Exception):
+        pass
+
+    calls = []
+
+    def racing(url, **options):
+        calls.append(url)
+        if len(calls) == 1:
+            raise IntegrityError("UNIQUE constraint failed: alembic_version.version_num")
+        return "storage"
+
+    monkeypatch.setattr(tuning.optuna.storages, "RDBStorage", racing)
+    monkeypatch.setattr(tuning.time, "sleep", lambda seconds: None)
+    assert tuning.open_storage("sqlite:///x.db") == "storage" and len(calls) == 2
+    monkeypatch.setattr(tuning.optuna.storages, "RDBStorage", lambda url, **options: (_ for _ in ()).throw(
+        ValueError("no such driver")))
+    with pytest.raises(MotifnetError, match="no such driver"):
+        tuning.open_storage("nosuch://x")

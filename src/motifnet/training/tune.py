@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ HEARTBEAT_SECONDS = 60
 GRACE_SECONDS = 300
 """A trial whose worker has not written a heartbeat for this long (killed) is marked failed and
 its setting queued again (once), by the next worker to start a trial."""
+STORAGE_ATTEMPTS = 5
+"""Tries to open a storage whose tables another worker may be creating at the same moment."""
 RECORD_KEY = "motifnet"
 STUDY_FILE = "study.db"
 TRIALS_FILE = "trials.tsv"
@@ -160,7 +163,9 @@ def shown_url(url: str) -> str:
 
 def open_storage(url: str | None):
     """An Optuna storage: in memory for None, else an RDB storage with heartbeats (a killed
-    worker's trial is failed after :data:`GRACE_SECONDS` and its setting retried once).
+    worker's trial is failed after :data:`GRACE_SECONDS` and its setting retried once). Workers
+    that start together on a new storage race to create its tables; the loser tries again, up to
+    :data:`STORAGE_ATTEMPTS` times.
 
     Raises:
         MotifnetError: a URL that cannot be opened (bad form, missing driver, unwritable file).
@@ -168,15 +173,19 @@ def open_storage(url: str | None):
     if url is None:
         return optuna.storages.InMemoryStorage()
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: stable since 2.8
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
-    except Exception as error:  # noqa: BLE001 - sqlalchemy, driver and file errors alike
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise MotifnetError(f"cannot open the study storage {shown_url(url)}: {first}") from None
+    for attempt in range(1, STORAGE_ATTEMPTS + 1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: stable since 2.8
+                return optuna.storages.RDBStorage(
+                    url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
+        except Exception as error:  # noqa: BLE001 - sqlalchemy, driver and file errors alike
+            if attempt < STORAGE_ATTEMPTS and type(error).__name__ in ("IntegrityError", "OperationalError"):
+                time.sleep(0.2 * attempt)  # another worker is creating the same tables: they exist on the next try
+                continue
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise MotifnetError(f"cannot open the study storage {shown_url(url)}: {first}") from None
 
 
 def _normalised(obj: Any) -> Any:
