@@ -30,7 +30,7 @@ eval-encode: $(STAMP)
 	$(BIN)/python benchmarks/eval_encode.py
 
 eval-rbp: $(STAMP)   # the 6 RBP-31 CLIP-seq experiments (RNA) beside iDeep's published AUROCs
-	$(BIN)/motifnet run src/motifnet/examples/rbp_clip.yaml --out runs/rbp_clip
+	$(BIN)/motifnet run src/motifnet/examples/rbp_clip.yaml --out runs/rbp_clip --jobs auto --threads 1
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info
