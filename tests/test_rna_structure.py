@@ -212,7 +212,10 @@ def test_tune_searches_a_model_that_reads_the_structure(fasta, tmp_path, capsys)
     code, out, err = run_cli(capsys, "tune", "--data", fasta, "--alphabet", "RNA", "--structure", "paired",
                              "--model", "deepbind", "--set", "n_filters=3", "--set", "filter_length=6",
                              "--space", tmp_path / "space.yaml", "--trials", "2", "--folds", "2", "--epochs", "1",
-                             "--out", tmp_path / "tuned", "--quiet")
+                             "--out", tmp_path / "tuned", "--ensemble", "--quiet")
     assert code == 0, err
     config = json.loads((tmp_path / "tuned" / "best" / "config.json").read_text())
     assert config["folding"]["kind"] == "paired" and config["model"]["in_channels"] == 5
+    assert json.loads((tmp_path / "tuned" / "ensemble" / "config.json").read_text())["folding"] == config["folding"]
+    code, out, err = run_cli(capsys, "evaluate", "--run", tmp_path / "tuned" / "ensemble", "--data", fasta, "--quiet")
+    assert code == 0 and json.loads(out)["n"] == 60, err

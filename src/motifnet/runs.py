@@ -43,7 +43,7 @@ STATE_FILE = "state.json"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 ENSEMBLE_KEY = "ensemble"
-SHARED_KEYS = ("task", "target_names", "alphabet", "input_length")
+SHARED_KEYS = ("task", "target_names", "alphabet", "folding", "input_length")
 """What the members of an ensemble must share."""
 
 
@@ -263,7 +263,7 @@ def load_run(path: str | os.PathLike, device=None, weights: str = "best") -> Run
     Raises:
         MotifnetError: not a run folder, missing/corrupt/foreign weights, weights that do not fit,
             an ensemble member that is missing or differs from the ensemble in task, targets,
-            alphabet or input length.
+            alphabet, structure folding or input length.
     """
     from motifnet.devices import resolve_device
 
@@ -309,12 +309,12 @@ def _check_member(member: Mapping[str, Any], ensemble: Mapping[str, Any], path: 
 def write_ensemble(path: str | os.PathLike, members: Sequence[str], info: Mapping[str, Any] | None = None) -> Path:
     """Make ``path`` an ensemble run folder of the run folders ``path/<member>`` (relative names,
     so the folder can be moved and shared whole): write its ``config.json`` from the first
-    member's (model, task, targets, alphabet, input length, training options) plus
+    member's (model, task, targets, alphabet, structure folding, input length, training options) plus
     ``ensemble: {members, combine}`` and the entries of ``info``.
 
     Raises:
         MotifnetError: no members, a member that is not a run folder, is an ensemble, or differs
-            from the first in task, targets, alphabet or input length.
+            from the first in task, targets, alphabet, structure folding or input length.
     """
     path = Path(path)
     if not members:
@@ -328,7 +328,7 @@ def write_ensemble(path: str | os.PathLike, members: Sequence[str], info: Mappin
     config = {
         "format": RUN_FORMAT,
         "version": RUN_VERSION,
-        **{key: first[key] for key in SHARED_KEYS},
+        **{key: first.get(key) for key in SHARED_KEYS},
         "model": first.get("model"),
         "training": first.get("training", {}),
         "seed": first.get("seed"),
