@@ -112,14 +112,25 @@ def fold_one(sequence: str, folding: Folding) -> np.ndarray:
     return channels[: len(folding.channels)]
 
 
-def _fold_chunk(job: tuple[list[str], dict, int]) -> np.ndarray:
+def _fold_chunk(job: tuple[list[str], Folding, int]) -> np.ndarray:
     """Worker: fold sequences into float16 ``[n, S, length]``."""
-    sequences, settings, length = job
-    folding = Folding(**settings)
+    sequences, folding, length = job
     out = np.zeros((len(sequences), len(folding.channels), length), dtype=np.float16)
     for row, sequence in enumerate(sequences):
         out[row, :, : len(sequence)] = fold_one(sequence, folding)
     return out
+
+
+def _workers(jobs: int):
+    """A pool of ``jobs`` spawned processes, or a context holding None for one job."""
+    import contextlib
+
+    if jobs < 2:
+        return contextlib.nullcontext()
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
 
 
 def fold(sequences: list[str], folding: Folding, length: int | None = None, jobs: int = 1,
@@ -141,22 +152,13 @@ def fold(sequences: list[str], folding: Folding, length: int | None = None, jobs
     if any(len(s) > length for s in sequences):
         raise MotifnetError(f"a sequence is longer than the padded length {length}")
     chunk = 256
-    work = [(list(sequences[i : i + chunk]), folding.to_dict(), length) for i in range(0, len(sequences), chunk)]
-    progress = tqdm(total=len(sequences), disable=quiet, desc="folding", unit="seq")
+    work = [(list(sequences[i : i + chunk]), folding, length) for i in range(0, len(sequences), chunk)]
     parts = []
-    if jobs == 1 or len(work) < 2:
-        for job in work:
-            parts.append(_fold_chunk(job))
+    with _workers(min(jobs, len(work))) as pool, tqdm(total=len(sequences), disable=quiet, desc="folding",
+                                                      unit="seq") as progress:
+        for job, part in zip(work, (pool.map if pool else map)(_fold_chunk, work)):
+            parts.append(part)
             progress.update(len(job[0]))
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(min(jobs, len(work)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            for job, part in zip(work, pool.map(_fold_chunk, work)):
-                parts.append(part)
-                progress.update(len(job[0]))
-    progress.close()
     if not parts:
         return np.zeros((0, len(folding.channels), length), dtype=np.float16)
     return np.concatenate(parts)

@@ -85,12 +85,11 @@ def make_data(config: dict, out: Path, base: Path | None = None, quiet: bool = T
             raise MotifnetError(f"data.limit: unknown split {name!r}; expected some of {SPLITS}")
         parts[name] = _limit(parts[name], int(count), seed)
     if config.get("structure"):
-        import os
-
+        from motifnet.devices import available_cores
         from motifnet.rna_structure import add_structure
 
-        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        parts = {name: add_structure(part, config["structure"], jobs=jobs, quiet=quiet) for name, part in parts.items()}
+        parts = {name: add_structure(part, config["structure"], jobs=available_cores(), quiet=quiet)
+                 for name, part in parts.items()}
     for name in SPLITS:
         if len(parts[name]) == 0:
             raise MotifnetError(f"the {name} split is empty")
