@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from motifnet.errors import MotifnetError
 from motifnet.models import ReverseComplement, available, build, build_from_config, first_conv
-from motifnet.models.layers import RandomSubsamplePool1d
+from motifnet.models.layers import MaxPool1d, RandomSubsamplePool1d
 from motifnet.sequence import reverse_complement_one_hot
 
 
@@ -277,6 +277,26 @@ def test_random_subsampling_pool_picks_window_members_in_training_and_means_in_e
     picks = {tuple(pool(x)[0, 0].tolist()) for _ in range(20)}
     assert len(picks) > 1  # random
     torch.testing.assert_close(pool.eval()(x), F.avg_pool1d(x, 4))
+
+
+@pytest.mark.parametrize("size, stride, ceil, length", [(4, None, False, 10), (10, None, True, 118), (2, None, False, 100),
+                                                       (3, None, True, 9), (4, 2, False, 11), (5, None, True, 4)])
+def test_window_max_pool_matches_torch_outputs_and_gradients_ties_included(size, stride, ceil, length):
+    x = torch.randint(0, 3, (3, 5, length)).float()  # small integers: many ties within a window
+    x[0, 0, :] = float("-inf")
+    fast, reference = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out = MaxPool1d(size, stride, ceil_mode=ceil)(fast)
+    expected = nn.MaxPool1d(size, stride, ceil_mode=ceil)(reference)
+    assert torch.equal(out, expected)
+    weights = torch.randn_like(expected)
+    (out * weights).sum().backward()
+    (expected * weights).sum().backward()
+    assert torch.equal(fast.grad, reference.grad)  # each window's first maximum takes the gradient
+
+
+def test_window_max_pool_refuses_a_too_short_input_as_torch_does():
+    with pytest.raises(RuntimeError):
+        MaxPool1d(4)(torch.zeros(1, 2, 3))
 
 
 def test_exponential_activation_and_same_padding_in_cnn():

@@ -36,7 +36,7 @@ from motifnet.errors import MotifnetError
 from motifnet.models import ReverseComplement
 from motifnet.models.deepbind import DeepBind
 from motifnet.models.ensemble import Ensemble
-from motifnet.models.layers import Exponential, GlobalPool, PadInput, RandomSubsamplePool1d
+from motifnet.models.layers import Exponential, GlobalPool, MaxPool1d, PadInput, RandomSubsamplePool1d
 from motifnet.sequence import dinucleotide_shuffle, one_hot, reverse_complement_one_hot
 
 TOLERANCE = 1e-3
@@ -81,9 +81,9 @@ def _global_pool_rule(module, grad_input, grad_output):
 
 def rules() -> dict:
     """tangermeme's rule table with motifnet's layers added (type -> rule)."""
-    from tangermeme._deep_lift_utils import _build_nonlinear_ops, _nonlinear
+    from tangermeme._deep_lift_utils import _build_nonlinear_ops, _maxpool, _nonlinear
 
-    return _build_nonlinear_ops({Exponential: _nonlinear, GlobalPool: _global_pool_rule})
+    return _build_nonlinear_ops({Exponential: _nonlinear, GlobalPool: _global_pool_rule, MaxPool1d: _maxpool})
 
 
 def _linear_types() -> tuple:

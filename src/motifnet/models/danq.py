@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from motifnet.errors import MotifnetError
-from motifnet.models.layers import GlobalPool, PadInput, check_choice, check_positive_length, conv_length, dense_head
+from motifnet.models.layers import GlobalPool, MaxPool1d, PadInput, check_choice, check_positive_length, conv_length, dense_head
 
 PRESETS = {
     "paper": {
@@ -89,7 +89,7 @@ class DanQ(nn.Module):
         self.conv = nn.Conv1d(in_channels, n_filters, filter_length)
         self.norm = nn.BatchNorm1d(n_filters) if batch_norm else nn.Identity()
         self.activation = nn.ReLU()
-        self.pool = nn.MaxPool1d(pool_size, ceil_mode=pool_ceil)
+        self.pool = MaxPool1d(pool_size, ceil_mode=pool_ceil)
         self.conv_dropout = nn.Dropout(conv_dropout)
         self.lstm = nn.LSTM(n_filters, lstm_hidden, batch_first=True, bidirectional=True)
         self.lstm_dropout = nn.Dropout(lstm_dropout)

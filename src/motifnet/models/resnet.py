@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from motifnet.errors import MotifnetError
-from motifnet.models.layers import GlobalPool, check_choice, check_positive_length
+from motifnet.models.layers import GlobalPool, MaxPool1d, check_choice, check_positive_length
 
 PRESETS = {
     "dilated": {
@@ -118,7 +118,7 @@ class ResNet(nn.Module):
         for out, d in zip(widths, dilations):
             blocks.append(PreActBlock(width, out, kernel_size, d, residual))
             if block_pool > 1:
-                blocks.append(nn.MaxPool1d(block_pool))
+                blocks.append(MaxPool1d(block_pool))
                 length //= block_pool
                 check_positive_length("resnet", length, input_length)
             width = out
