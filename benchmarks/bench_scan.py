@@ -111,13 +111,13 @@ def _scan_fasta(path: Path, limit: int | None, folder: Path) -> Path:
     return out
 
 
-def _cli_scan(run_dir: Path, fasta: Path, out: Path, threads: int) -> dict:
+def _cli_scan(run_dir: Path, fasta: Path, out: Path, threads: int, env: dict | None = None) -> dict:
     """One ``motifnet scan`` (bedGraph, both strands) in a fresh process: wall and CPU seconds."""
     command = [sys.executable, "-m", "motifnet", "scan", "--run", str(run_dir), "--fasta", str(fasta), "--out",
                str(out), "--quiet", "--threads", str(threads)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, env=env)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -140,6 +140,37 @@ def _fast_and_cli(path: Path, limit: int | None, rounds: int) -> tuple[dict, flo
     median = {key: float(np.median([r[key] for r in fast])) for key in ("seconds", "cpu_seconds")}
     command = {key: float(np.median([r[key] for r in cli])) for key in ("seconds", "cpu_seconds", "output_mb")}
     return {**fast[0], **median}, max(peaks), command
+
+
+def _first_scans(path: Path, limit: int | None, threads: int) -> dict:
+    """The first and second ``motifnet scan`` after an install, each in a fresh process: numba's
+    cache in a new empty folder (``NUMBA_CACHE_DIR``), filled by ``python -m motifnet.scan.precompile``
+    as ``make`` does after installing; and the first scan with an empty cache and no precompile."""
+    import os
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir, out = _run_folder(Path(tmp) / "run"), Path(tmp) / "scan.bedgraph"
+        fasta = _scan_fasta(path, limit, Path(tmp))
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "cache-installed")}
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "motifnet.scan.precompile"], check=True, capture_output=True, env=env)
+        precompile = time.perf_counter() - start
+        first = _cli_scan(run_dir, fasta, out, threads, env)
+        second = _cli_scan(run_dir, fasta, out, threads, env)
+        bare = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "cache-empty")}
+        uncompiled = _cli_scan(run_dir, fasta, out, threads, bare)
+    return {"precompile_seconds": precompile, "first": first["seconds"], "second": second["seconds"],
+            "without_precompile": uncompiled["seconds"]}
+
+
+def _first_scan_row(first_scans: dict | None) -> dict:
+    name = "motifnet scan, first run after install (precompiled) vs the second run"
+    if first_scans is None:
+        return row(name, None, unit="s", status="skipped in quick mode (a precompile takes seconds)")
+    return row(name, _sig(first_scans["first"]), _sig(first_scans["second"]), unit="s", higher_is_better=False,
+               slower_by_seconds=round(first_scans["first"] - first_scans["second"], 2),
+               precompile_seconds=round(first_scans["precompile_seconds"], 1),
+               first_without_precompile_seconds=round(first_scans["without_precompile"], 2))
 
 
 def _python_bedgraph(record: str, starts: np.ndarray, values: np.ndarray, window: int) -> str:
@@ -231,6 +262,7 @@ def run(quick: bool = False) -> dict:
     assert np.allclose(np.stack(single), reference[:single_windows], atol=1e-5), "one-at-a-time disagrees"
     single_mbps = single_windows / single_s / 1e6
 
+    first_scans = None if quick else _first_scans(path, limit, fast["threads"])  # a precompile: seconds
     bedgraph_rate, python_rate = _bedgraph_rates(model, tokens[: (20_000 if quick else 1_000_000) + WINDOW - 1], quick)
 
     genome_mb = bases / 2**20  # one byte per base as tokens
@@ -253,6 +285,7 @@ def run(quick: bool = False) -> dict:
             seconds=round(command["seconds"], 2), cpu_seconds=round(command["cpu_seconds"], 2),
             fast_path_seconds=round(fast["seconds"], 2), output_mb=round(command["output_mb"], 1),
             threads=fast["threads"]),
+        _first_scan_row(first_scans),
         row("fast path vs one window at a time", _sig(fast_mbps), _sig(single_mbps), unit="Mbp/s",
             windows_timed=single_windows, extrapolated_genome_seconds=round(windows / single_windows * single_s, 1),
             extrapolated_genome_cpu_seconds=round(windows / single_windows * single_cpu, 1),
@@ -270,7 +303,10 @@ def run(quick: bool = False) -> dict:
         "start-up, torch and numba imports, gzip FASTA reading, encoding, the scan, probabilities, bedGraph "
         "text, writing; after one untimed run), timed round-robin with the fast path alone (each in its own "
         "process), medians of rounds; its ratio is the fraction of the fast path's speed that the command "
-        "reaches, and cpu_seconds is the command's process CPU time. The fast "
+        "reaches, and cpu_seconds is the command's process CPU time. The first-run row: numba's cache in a new "
+        "empty folder (NUMBA_CACHE_DIR), filled by `python -m motifnet.scan.precompile` as `make` does after "
+        "installing, then two runs of the command (seconds of each, lower is better); "
+        "first_without_precompile_seconds: the first run with an empty cache and no precompile. The fast "
         "path's results equal the window path's to 1e-5 (checked here on the subsample, tested in tests/test_scan.py). "
         f"torch threads {torch.get_num_threads()}; timings on a shared machine, see load_avg in the machine block."
     )

@@ -4,10 +4,12 @@
    ``motifnet train`` on the AC file (positives only; dinucleotide-shuffled negatives) then
    ``motifnet evaluate`` on the B file, to its test AUC. The published DeepBind* AUC of the same
    experiment is shown beside it.
-2. The course's full classroom experiment: ``motifnet run examples/classroom.yaml``.
+2. The course's full classroom experiment as ``make demo`` runs it (``motifnet demo``), with the
+   seconds of each of its steps (train, evaluate, interpret, report) as its profile.
 
 A step whose command or file has not landed yet is recorded as "not available yet" (no error).
-Quick mode trains one epoch on a tiny synthetic ``.seq`` file (the same commands, called in-process
+``python benchmarks/bench_time_to_result.py --profile DIR`` prints the step profile of a finished
+experiment folder (e.g. ``runs/demo`` after ``make demo``). Quick mode trains one epoch on a tiny synthetic ``.seq`` file (the same commands, called in-process
 through ``motifnet.cli.main`` to skip two interpreter start-ups) and skips the classroom experiment.
 """
 
@@ -29,7 +31,6 @@ from _harness import DATA_DIR, ROOT, row  # noqa: E402
 
 EXPERIMENT = "GABPA_GM12878_GABP_HudsonAlpha"
 ENCODE_DIR = DATA_DIR / "deepbind_encode"
-CLASSROOM = ROOT / "examples" / "classroom.yaml"
 TIMEOUT_S = 1200
 """Seconds allowed for each train / evaluate command (a longer one is recorded as timed out)."""
 CLASSROOM_TIMEOUT_S = 1800
@@ -158,21 +159,43 @@ def deepbind_encode(quick: bool, tmp: Path) -> dict:
                published_deepbind_star_auroc=None if quick else published_auc(EXPERIMENT))
 
 
-def classroom(quick: bool, tmp: Path, available: set[str]) -> dict:
-    """Run the classroom experiment through the CLI; one result row."""
-    name = "classroom experiment: motifnet run examples/classroom.yaml"
+def classroom(quick: bool, tmp: Path, available: set[str]) -> list[dict]:
+    """Run the classroom experiment as ``make demo`` does (``motifnet demo``: two steps side by side
+    on 2 cores); one row for the whole run, then one per step (its profile)."""
+    name = "classroom experiment: motifnet demo (make demo)"
     if quick:
-        return row(name, None, status="skipped in quick mode (minutes of training)")
-    if "run" not in available or not CLASSROOM.exists():
-        missing = "the `motifnet run` command" if "run" not in available else f"{CLASSROOM.relative_to(ROOT)}"
-        return row(name, None, status=f"not available yet ({missing} absent)")
-    seconds, process = motifnet("run", str(CLASSROOM), "--out", str(tmp / "classroom"), "--quiet",
-                                timeout=CLASSROOM_TIMEOUT_S)
+        return [row(name, None, status="skipped in quick mode (minutes of training)")]
+    if "demo" not in available:
+        return [row(name, None, status="not available yet (the `motifnet demo` command absent)")]
+    out = tmp / "classroom"
+    seconds, process = motifnet("demo", "--out", str(out), "--quiet", timeout=CLASSROOM_TIMEOUT_S)
+    load = round(os.getloadavg()[0], 1)
     if process.returncode != 0:
-        return row(name, None, status="motifnet run failed: " + _failure(process), wall_s=seconds,
-                   load_avg_1min=round(os.getloadavg()[0], 1))
-    return row(name, seconds, None, unit="s", higher_is_better=False, status="ok",
-               load_avg_1min=round(os.getloadavg()[0], 1))
+        return [row(name, None, status="motifnet demo failed: " + _failure(process), wall_s=seconds, load_avg_1min=load)]
+    steps = step_profile(out)
+    rows = [row(name, seconds, None, unit="s", higher_is_better=False, status="ok", load_avg_1min=load,
+                step_seconds_sum=round(sum(r["value"] for r in steps), 1))]
+    return rows + steps
+
+
+def step_profile(out: Path) -> list[dict]:
+    """One row per step of an experiment folder: its seconds (from its DONE.json marker), with
+    epochs and seconds per epoch for a training step and the seconds of each stage for an
+    interpretation step."""
+    rows = []
+    for marker_path in sorted(out.glob("**/DONE.json")):
+        marker = json.loads(marker_path.read_text())
+        extra: dict = {}
+        train_file, interpret_file = marker_path.parent / "train.json", marker_path.parent / "interpret.json"
+        if train_file.exists():
+            trained = json.loads(train_file.read_text())
+            extra = {"epochs": trained["epochs_run"],
+                     "seconds_per_epoch": round(trained["train_seconds"] / max(trained["epochs_run"], 1), 2)}
+        elif interpret_file.exists():
+            extra = {f"{stage}_s": value for stage, value in json.loads(interpret_file.read_text()).get("seconds", {}).items()}
+        rows.append(row(f"classroom step {marker['step']}", round(marker["seconds"], 1), None, unit="s",
+                        higher_is_better=False, **extra))
+    return rows
 
 
 def run(quick: bool = False) -> dict:
@@ -184,16 +207,24 @@ def run(quick: bool = False) -> dict:
         else:
             rows.append(row("DeepBind on one ENCODE experiment", None,
                             status="not available yet (`motifnet train` / `motifnet evaluate` absent)"))
-        rows.append(classroom(quick, Path(tmp), available))
+        rows += classroom(quick, Path(tmp), available)
     notes = (
         "Wall-clock seconds of the commands a user types (`python -m motifnet ...`, including interpreter and "
         "import start-up), run once each (minutes-long jobs are not repeated). DeepBind: `motifnet train --model "
         "deepbind --preset paper --negatives dinuc-shuffle --seed 0` with default training options (10 epochs, early "
         "stopping with patience 5 on a 10% validation split), then `motifnet evaluate` on the B file; test_auroc "
-        "beside DeepBind's published DeepBind* AUROC for the same experiment. No speed reference is run here."
+        "beside DeepBind's published DeepBind* AUROC for the same experiment. The classroom rows: `motifnet demo` "
+        "(steps run two at a time, one thread each), then each step's own seconds (its process, side by side with "
+        "another step), with epochs and seconds per epoch of each training and the seconds of each interpretation "
+        "stage (logos included). No speed reference is run here."
     )
     return {"title": "Time to result (the motifnet command, end to end)", "rows": rows, "notes": notes}
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    if len(sys.argv) == 3 and sys.argv[1] == "--profile":  # the step profile of a finished run folder
+        for entry in step_profile(Path(sys.argv[2])):
+            print(entry["name"], entry["value"], {k: v for k, v in entry.items()
+                                                  if k not in ("name", "value", "unit", "ref", "ratio")})
+    else:
+        print(json.dumps(run(), indent=2))

@@ -25,6 +25,7 @@ Outputs in ``out``:
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -219,7 +220,8 @@ def interpret(
 
     Returns:
         The summary written to ``interpret.json``: ``settings``, ``n_rows``, ``filters`` and
-        ``attributions`` (when those steps ran) and the :data:`HEADLINE` keys, among them
+        ``attributions`` (when those steps ran), ``seconds`` (wall time of each step that ran,
+        logos included) and the :data:`HEADLINE` keys, among them
         ``figures``: ``[{file, caption, kind}]`` (``kind`` 'filters', 'attribution' or 'patterns', ``file``
         relative to ``out``).
 
@@ -240,21 +242,34 @@ def interpret(
     summary: dict[str, Any] = {"settings": opts.settings(), "n_rows": int(len(rows))}
     figures: list[dict] = []
     by_target: dict = {}
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def timed(stage: str) -> None:
+        nonlocal clock
+        seconds[stage] = round(time.perf_counter() - clock, 2)
+        clock = time.perf_counter()
+
     if opts.filters:
         filter_rows = np.sort(rng.choice(rows, min(len(rows), opts.n_filter_sequences), replace=False))
         database = _database(opts.database, opts.collection, opts.tax_group)  # fails early if unknown
         summary["filters"], by_target = _filters(model, data, filter_rows, opts, out, quiet, database, figures)
+        timed("filters")
     if opts.attributions:
         summary["attributions"] = _attributions(model, data, rows, opts, out, quiet, by_target, task, figures)
+        timed("attributions")
     if opts.patterns:
         from motifnet.interpret.pattern_step import run_patterns
 
         database = _database(opts.database, opts.collection, opts.tax_group)
         summary["patterns"] = run_patterns(model, data, rows, opts, out, quiet, database, task, figures)
+        timed("patterns")
     if opts.in_silico:
         from motifnet.interpret.in_silico_step import run_in_silico
 
         summary["in_silico"] = run_in_silico(model, data, rows, opts, quiet, summary.get("patterns"))
+        timed("in_silico")
+    summary["seconds"] = seconds
     summary.update(_headline(summary, figures))
     for name in SUMMARY_FILES:
         write_json(out / name, summary)

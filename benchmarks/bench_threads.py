@@ -1,0 +1,91 @@
+"""Thread policy: a training step of each model family with 1 and with 2 torch threads.
+
+The models are the arms of the classroom experiment (``examples/classroom.yaml``: DeepBind, DanQ,
+ResNet, RNN, LSTM on 100 bp, 11 classes) and two more families at their design sizes (DeepBind's
+ENCODE preset at 101 bp, Koo & Eddy's CNN-25 at 200 bp). A step is what ``fit`` runs per batch:
+forward, cross-entropy, backward and a fused Adam update, at batch 128. The two thread counts are
+timed round-robin in one process (``motifnet.devices.set_cpu_threads`` switched before every call),
+so a burst of other work hits both alike.
+
+value = seq/s with 2 threads, ref = seq/s with 1 thread, ratio = the speed-up of the second thread
+(below 1: the second thread slows the step down). Training defaults to 1 thread
+(``motifnet.commands._common.TRAINING_THREADS``) so that results do not depend on the machine;
+``--threads auto`` takes the cores the load leaves free.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import ROOT, interleaved_seconds, machine, row  # noqa: E402
+
+BATCH = 128
+EXTRA = [("DeepBind encode preset", "deepbind", "encode", {}, 101, 1),
+         ("CNN-25 (Koo & Eddy)", "cnn", "cnn-25", {}, 200, 12)]
+
+
+def families() -> list[tuple[str, str, str | None, dict, int, int]]:
+    """``(label, model, preset, params, length, classes)`` of the classroom arms, then :data:`EXTRA`."""
+    from motifnet.experiments.config import load_experiment
+
+    arms = load_experiment(ROOT / "examples" / "classroom.yaml").arms()
+    classroom = [(arm.label, arm.model["name"], arm.model.get("preset"), arm.model.get("params") or {}, 100, 11)
+                 for arm in arms]
+    return classroom + EXTRA
+
+
+def step_function(name: str, preset: str | None, params: dict, length: int, classes: int):
+    """A function running one training step of a fresh model on a fixed random batch."""
+    import torch
+    import torch.nn.functional as F
+
+    from motifnet.models import build
+
+    torch.manual_seed(0)
+    model = build(name, classes, length, preset=preset, **params).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+    tokens = torch.randint(4, (BATCH, length), generator=torch.Generator().manual_seed(0))
+    x = F.one_hot(tokens, 4).transpose(1, 2).float().contiguous()
+    y = torch.randint(classes, (BATCH,), generator=torch.Generator().manual_seed(1))
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    return step
+
+
+def run(quick: bool = False) -> dict:
+    from motifnet.devices import set_cpu_threads
+
+    auto = set_cpu_threads("auto")  # before this benchmark's own work shows in the load average
+    rows = []
+    chosen = families()[:1] if quick else families()
+    for label, name, preset, params, length, classes in chosen:
+        step = step_function(name, preset, params, length, classes)
+
+        def with_threads(n: int):
+            def call() -> None:
+                set_cpu_threads(n)
+                step()
+            return call
+
+        times = interleaved_seconds({"one": with_threads(1), "two": with_threads(2)}, repeat=3 if quick else 25,
+                                    warmup=1 if quick else 3)
+        rows.append(row(f"{label}: training step, 2 threads vs 1", BATCH / times["two"][0], BATCH / times["one"][0],
+                        unit="seq/s", length=length, batch=BATCH))
+    set_cpu_threads(1)
+    info = machine()
+    notes = (f"CPU {info['cpu']}, {info['cores']} cores; `--threads auto` chose {auto} thread(s) at the start "
+             f"(1-min load at the end {info['load_avg_1min']}). Medians of 25 steps per thread count, timed round-robin. "
+             "value: seq/s with 2 threads; ref: with 1; ratio: the speed-up of the second thread.")
+    return {"title": "Thread policy: a training step with 1 and 2 threads", "rows": rows, "notes": notes}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
