@@ -235,3 +235,41 @@ def test_position_bins_are_balanced_and_hold_the_site():
     for bad in ({"task": "where"}, {"n_bins": 1}, {"n_bins": 47}, {"length": 10}):
         with pytest.raises(MotifnetError):
             position(**{"n": 100, "length": 60, **bad})
+
+
+def _options(*argv):
+    from motifnet.cli import build_parser
+    from motifnet.commands.simulate import build_options
+
+    return build_options(build_parser().parse_args(["simulate", *argv, "--out", "unused"]))
+
+
+def test_cli_simulate_flags_map_to_preset_options():
+    assert _options("classroom", "--n", "230")["n_per_class"] == 20  # 11 classes
+    assert _options("classroom", "--n", "230", "--no-none-class")["n_per_class"] == 23
+    assert _options("binary", "--n", "41")["n_per_class"] == 20
+    options = _options("binary", "--motifs", "CTCF", "--motifs-per-sequence", "2", "--strand", "+", "--gc", "0.6",
+                       "--any-instance", "--allow-overlap", "--split", "0.5,0.25,0.25", "--negatives", "shuffle")
+    assert (options["motif"], options["motifs_per_sequence"], options["strand"], options["background"], options["site_pvalue"],
+            options["allow_overlap"], options["split"], options["negatives"]) == ("CTCF", 2, "+", 0.6, None, True,
+                                                                                   [0.5, 0.25, 0.25], "shuffle")
+    multilabel = _options("multilabel", "--n", "30", "--motifs", "CTCF,GATA1", "--site-pvalue", "0.001")
+    assert (multilabel["n"], multilabel["motifs"], multilabel["site_pvalue"]) == (30, "CTCF,GATA1", 0.001)
+    assert "n_per_class" not in multilabel and _options("classroom") == {"seed": 0, "release": "JASPAR2024"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["classroom", "--n", "20", "--n-per-class", "3"], "not both"),
+    (["multilabel", "--n-per-class", "3"], "use --n for multilabel"),
+    (["classroom", "--n", "5"], "fewer than the 11 classes"),
+    (["multilabel", "--motifs-per-sequence", "2"], "--count-probabilities"),
+    (["binary", "--count-probabilities", "0.5,0.5"], "applies to multilabel"),
+    (["multilabel", "--count-probabilities", "half,half"], "comma-separated numbers"),
+    (["classroom", "--negatives", "random"], "applies to binary"),
+    (["binary", "--no-none-class"], "applies to classroom"),
+    (["binary", "--gc", "0.4", "--background-from", "x.fa"], "--gc or --background-from"),
+    (["binary", "--split", "0.8,x,0.1"], "comma-separated numbers"),
+])
+def test_cli_simulate_refuses_flags_that_do_not_fit_the_preset(argv, message):
+    with pytest.raises(MotifnetError, match=message):
+        _options(*argv)

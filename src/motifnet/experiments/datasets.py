@@ -157,8 +157,14 @@ def split(data: SeqData, spec: Any, seed: int) -> dict[str, SeqData]:
         if column not in data.annotations:
             raise MotifnetError(f"data has no annotation {column!r} to split by; it has {sorted(data.annotations)}")
         values = np.asarray(data.annotations[column]).astype(str)
-        names = {name: spec.get(name, name) for name in SPLITS}
-        return {name: data.subset(np.flatnonzero(values == str(names[name]))) for name in SPLITS}
+        names = {name: str(spec.get(name, name)) for name in SPLITS}
+        absent = [f"{name}: {names[name]}" for name in SPLITS if names[name] not in values]
+        if absent:
+            found = sorted(set(values.tolist()))
+            raise MotifnetError(f"annotation {column!r} has no rows for {', '.join(absent)}; its values are "
+                                f"{found[:10]}{' ...' if len(found) > 10 else ''} (map them: split: "
+                                f"{{column: {column}, train: VALUE, valid: VALUE, test: VALUE}})")
+        return {name: data.subset(np.flatnonzero(values == names[name])) for name in SPLITS}
     fractions = spec.get("fractions", [0.8, 0.1, 0.1])
     indices = random_split(data, fractions, seed=int(spec.get("seed", seed)))
     return {name: data.subset(rows) for name, rows in zip(SPLITS, indices)}
