@@ -300,3 +300,22 @@ def test_every_step_runs_on_the_experiments_threads_whatever_a_library_did():
         assert torch.get_num_threads() == 1
     finally:
         set_cpu_threads(before)
+
+
+def test_run_command_prints_the_report_and_conclusions_then_reuses_every_step(tmp_path, capsys):
+    import yaml
+
+    from motifnet.cli import main
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "models": TINY["models"][:1]}))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    report = out / "report" / "report.html"
+    assert f"report: {report}  (5 step(s) run, 0 reused" in printed  # data, train, evaluate, interpret, report
+    conclusions = json.loads((out / "report" / "results.json").read_text())["conclusions"]
+    assert conclusions and f"  - {conclusions[0]}" in printed
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    assert "(0 step(s) run, 5 reused" in capsys.readouterr().out
+
