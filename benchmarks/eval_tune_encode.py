@@ -83,17 +83,23 @@ def finished_trials(storage: str, study: str) -> int:
     return sum(t.state.is_finished() for t in trials)
 
 
-def search(prefix: str, trials: int, out: Path, storage: str, study: str) -> None:
-    """The two workers, the retraining (by the first) and the evaluation on the B file."""
+def two_workers(tune_argv: list, out: Path, storage: str, study: str) -> None:
+    """``motifnet tune ARGV`` as two workers sharing ``study`` (1 thread each; folders
+    ``out/worker1``, which retrains the best setting, and ``out/worker2``)."""
     workers = []
     for worker in (1, 2):
-        argv = motifnet("tune", "--data", ENCODE / f"{prefix}_AC.seq.gz", "--model", "deepbind", *FIXED,
-                        "--space", SPACE, "--trials", trials, "--folds", 3, "--storage", storage,
-                        "--study", study, "--out", out / f"worker{worker}", "--threads", 1, "--quiet")
+        argv = motifnet("tune", *tune_argv, "--storage", storage, "--study", study, "--out", out / f"worker{worker}",
+                        "--threads", 1, "--quiet")
         workers.append(subprocess.Popen(argv + ([] if worker == 1 else ["--no-retrain"])))
     codes = [worker.wait() for worker in workers]
     if any(codes):
-        raise SystemExit(f"{prefix}: tune exited with {codes}")
+        raise SystemExit(f"{study}: tune exited with {codes}")
+
+
+def search(prefix: str, trials: int, out: Path, storage: str, study: str) -> None:
+    """The two workers, the retraining (by the first) and the evaluation on the B file."""
+    two_workers(["--data", ENCODE / f"{prefix}_AC.seq.gz", "--model", "deepbind", *FIXED, "--space", SPACE,
+                 "--trials", trials, "--folds", 3], out, storage, study)
     subprocess.run(motifnet("evaluate", "--run", out / "worker1" / "best", "--data", ENCODE / f"{prefix}_B.seq.gz",
                             "--strands", "both", "--threads", 1, "--quiet", "--out", out / "test.json"), check=True)
 
