@@ -138,7 +138,7 @@ def run(quick: bool = False) -> dict:
         "(fit has no step limit: a wrapper ends it after that many steps). Each run is a fresh process; "
         "value = motifnet (load(mmap=True)); ref = the same run after load(mmap=False), the tokens read into "
         "RAM (not run in quick mode). Peak RSS = VmHWM: Python + torch (start_rss_mb, after imports) + heap + "
-        f"the store's pages mapped into the process. Target (issue 9): peak RSS under {LIMIT_MB:.0f} MiB. "
+        f"the store's pages mapped into the process. Target: peak RSS under {LIMIT_MB:.0f} MiB. "
         "The file-backed part is clean page cache that the kernel can drop under memory pressure: the store "
         "was just written, so it is cached, and each random-row page fault maps a whole cached (large) folio, "
         "so 100 random batches map most of the 1 GB file (one 128-row batch of a 100 MB store mapped 92 MB). "

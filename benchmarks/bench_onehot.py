@@ -99,7 +99,7 @@ def run(quick: bool = False) -> dict:
         f"Input: {source}, {length:,} bp, read once (not timed). value = motifnet throughput, ref = "
         f"{reference} on the same string in the same run; median of {repeat} after a warm-up, candidate and reference timed round-robin. "
         "Both produce a [4, L] torch tensor in A,C,G,T order from a Python str (tangermeme's is a "
-        "transposed view of an [L, 4] buffer; motifnet's is contiguous); same_output: the tensors are equal. Target (issue 2): "
+        "transposed view of an [L, 4] buffer; motifnet's is contiguous); same_output: the tensors are equal. Target: "
         "genome float32 ratio >= 2. The genome's float32 time is dominated by first-touch page faults of "
         "the 79 MB output: motifnet allocates it through NumPy (transparent huge pages) and fills it with "
         "single-threaded NumPy (no OpenMP waits on a loaded machine); tokens come from bytes.translate."

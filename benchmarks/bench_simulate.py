@@ -3,7 +3,7 @@
 Speed rows: wall-clock seconds to generate each preset with :mod:`motifnet.simulate` (median of
 repeats), against a per-sequence Python loop written the obvious way (NumPy random background,
 instance drawn base by base with ``rng.choice``, rejection below the p < 1e-4 threshold, random
-position and strand), timed on a subset and scaled per sequence. Target (issue 3): 100,000
+position and strand), timed on a subset and scaled per sequence. Target: 100,000
 classroom sequences in under 10 s.
 
 Chance-hit row: the share of 'none' rows of the classroom set that hold, by chance, a + strand

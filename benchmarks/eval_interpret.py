@@ -1,4 +1,4 @@
-"""Interpretation quality on simulated data (issue 6 targets), reproducible in one command.
+"""Interpretation quality on simulated data against its targets, reproducible in one command.
 
     .venv/bin/python benchmarks/eval_interpret.py [--part classroom|multilabel|all] [--quick] [--out FILE.json]
 
