@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from motifnet.errors import MotifnetError
 from motifnet.models import ReverseComplement, available, build, build_from_config, first_conv
-from motifnet.models.layers import MaxPool1d, RandomSubsamplePool1d
+from motifnet.models.layers import GlobalPool, MaxPool1d, RandomSubsamplePool1d
 from motifnet.sequence import reverse_complement_one_hot
 
 
@@ -292,6 +292,24 @@ def test_window_max_pool_matches_torch_outputs_and_gradients_ties_included(size,
     (out * weights).sum().backward()
     (expected * weights).sum().backward()
     assert torch.equal(fast.grad, reference.grad)  # each window's first maximum takes the gradient
+
+
+@pytest.mark.parametrize("kind", ["max", "maxavg"])
+def test_global_max_pool_gradient_goes_to_the_first_maximum(kind):
+    x = torch.randn(4, 3, 20, dtype=torch.float64)
+    x[0, 0, [3, 9]] = 10.0  # a tie
+    fast, reference = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out = GlobalPool(kind)(fast)
+    expected = torch.cat([reference.amax(-1), reference.mean(-1)], 1) if kind == "maxavg" else reference.amax(-1)
+    assert torch.equal(out, expected)
+    weights = torch.randn_like(out)
+    (out * weights).sum().backward()
+    (expected * weights).sum().backward()
+    untied = torch.ones_like(x, dtype=torch.bool)
+    untied[0, 0] = False
+    assert torch.allclose(fast.grad[untied], reference.grad[untied])  # amax's gradient where no two maxima tie
+    tied = fast.grad[0, 0] - (weights[0, 3] / 20 if kind == "maxavg" else 0)
+    assert tied[3] == pytest.approx(float(weights[0, 0])) and tied[9] == pytest.approx(0.0)  # the first takes it all
 
 
 def test_window_max_pool_refuses_a_too_short_input_as_torch_does():

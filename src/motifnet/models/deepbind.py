@@ -16,7 +16,7 @@ argmax, gathers those ``B x F`` input windows, and its backward is that of the c
 those windows only (``O(B F m)`` instead of ``O(B F L m)``). The forward values are bitwise
 those of ``pool(conv_features(x))``; parameter (and input) gradients equal the full backward's
 up to float summation order (with exactly tied maxima the whole gradient goes to the first one
-instead of being split among them). Evaluation, prediction and interpretation (eval mode, or
+in both, as :func:`motifnet.models.layers.max_over` sends it). Evaluation, prediction and interpretation (eval mode, or
 hooks on the conv) use the plain path.
 """
 
@@ -153,8 +153,8 @@ class DeepBind(nn.Module):
 
     def _uses_fast_path(self, x: torch.Tensor) -> bool:
         """Training on CPU in float32 with max pooling and gradients on, and nobody hooked into the
-        conv, activation or pool layer. Not under autocast: low-precision maxima tie often, and the
-        full backward splits a tied maximum's gradient where the fast path gives it to the first."""
+        conv, activation or pool layer. Not under autocast, where the convolution's precision would
+        differ from the full path's."""
         if not (self.training and self.pool.kind == "max" and torch.is_grad_enabled()):
             return False
         if x.device.type != "cpu" or x.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):

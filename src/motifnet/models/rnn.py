@@ -19,7 +19,7 @@ from torch import nn
 
 from motifnet.errors import MotifnetError
 from motifnet.models.cnn import ConvLayer
-from motifnet.models.layers import check_choice, check_positive_length, dense_head
+from motifnet.models.layers import check_choice, check_positive_length, dense_head, max_over
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -142,5 +142,5 @@ class RecurrentNet(nn.Module):
         elif self.output == "mean":
             summary = outputs.mean(dim=1)
         else:
-            summary = outputs.amax(dim=1)
+            summary = max_over(outputs, 1)
         return self.head(self.dropout(summary))
