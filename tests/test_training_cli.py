@@ -70,7 +70,7 @@ def test_train_multiclass_store_with_a_config_file(files, capsys):
     [
         (["--set", "optimiser=adam"], "unknown parameter"),
         (["--set", "epochs=0"], "epochs"),
-        (["--set", "n_targets"], "key=value"),
+        (["--set", "n_targets"], "KEY=VALUE"),
         ([], "only positives"),
     ],
 )

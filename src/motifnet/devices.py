@@ -87,7 +87,7 @@ def autocast_dtype(device: torch.device, amp: bool | str) -> torch.dtype | None:
     """
     import torch
 
-    if not amp:
+    if not amp or amp in ("false", "False"):
         return None
     if isinstance(amp, str) and amp not in ("true", "True"):
         if amp not in ("bfloat16", "float16"):

@@ -14,7 +14,7 @@ def parse_assignments(assignments: Iterable[str]) -> dict:
     """``["epochs=5", "n_filters=32", "augment=[rc, shift]"]`` -> a dict of YAML-parsed values.
 
     Raises:
-        MotifnetError: an item without ``=`` or with an empty key.
+        MotifnetError: an item without ``=``, with an empty key, or a value that is not YAML.
     """
     import yaml
 
@@ -22,11 +22,12 @@ def parse_assignments(assignments: Iterable[str]) -> dict:
     for item in assignments:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise MotifnetError(f"--set expects key=value, got {item!r}")
+            raise MotifnetError(f"--set expects KEY=VALUE, got {item!r}")
         try:
             parsed[key.strip()] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError:
-            parsed[key.strip()] = value
+        except yaml.YAMLError as error:
+            problem = str(getattr(error, "problem", None) or "not YAML")
+            raise MotifnetError(f"--set {key.strip()}: cannot read {value!r} as YAML ({problem})") from None
     return parsed
 
 

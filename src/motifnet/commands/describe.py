@@ -26,28 +26,11 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def parse_settings(settings: list[str]) -> dict:
-    """``["key=value", ...]`` -> dict with values parsed as YAML; raise MotifnetError on bad items."""
-    import yaml
-
-    from motifnet.errors import MotifnetError
-
-    params = {}
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise MotifnetError(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            params[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as error:
-            raise MotifnetError(f"--set {key}: cannot read {value!r} as YAML: {error}") from None
-    return params
-
-
 def run(args: argparse.Namespace) -> int:
     import json
 
     from motifnet.arithmetic import count_parameters, describe, format_table
+    from motifnet.commands._settings import parse_assignments
     from motifnet.errors import MotifnetError
     from motifnet.models import ReverseComplement, available, build, get_spec
 
@@ -64,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     length, targets = spec.design(args.preset)
     length = args.length if args.length is not None else length
     targets = args.targets if args.targets is not None else targets
-    model = build(args.model, targets, length, preset=args.preset, **parse_settings(args.settings))
+    model = build(args.model, targets, length, preset=args.preset, **parse_assignments(args.settings))
     if args.rc:
         model = ReverseComplement(model, args.rc)
     rows = describe(model, length)

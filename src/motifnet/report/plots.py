@@ -162,7 +162,7 @@ def metric_bars(values: Mapping[str, float], metric: str, reference: Mapping[str
     ax = fig.subplots()
     x = np.arange(len(labels))
     for k, (name, numbers) in enumerate(series.items()):
-        heights = [numbers.get(label, np.nan) for label in labels]
+        heights = [np.nan if numbers.get(label) is None else numbers[label] for label in labels]
         ax.bar(x + (k - (len(series) - 1) / 2) * width, heights, width, label=name, color=PALETTE[k % len(PALETTE)])
     finite = [v for s in series.values() for v in s.values() if v is not None and np.isfinite(v)]
     if finite:
