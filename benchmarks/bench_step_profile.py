@@ -23,7 +23,7 @@ GROUPS = {  # an operator's group: the first whose words its name contains
     "conv": ("convolution",),
     "recurrent": ("lstm", "rnn", "gru"),
     "matmul": ("addmm", "::mm", "bmm", "matmul", "linear"),
-    "pool": ("pool", "amax", "::max"),
+    "pool": ("pool", "amax", "::max", "maxbackward", "value_selecting", "scatter"),
     "batch_norm": ("batch_norm",),
     "optimizer": ("adam", "optimizer"),
     "elementwise": ("threshold", "relu", "clamp", "::add", "::mul", "::sub", "::div", "sigmoid", "tanh", "exp",
@@ -64,16 +64,17 @@ def run(quick: bool = False) -> dict:
     from motifnet.models import build
 
     set_cpu_threads(1)
+    repeat, profiled = (3, 2) if quick else (15, 20)
     rows = []
     for label, name, preset, params, length, classes in (families()[:1] if quick else families()):
         step = step_function(name, preset, params, length, classes)
         macs = sum(r["macs"] for r in describe(build(name, classes, length, preset=preset, **params), length))
         a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-        times = interleaved_seconds({"step": step, "matmul": lambda: torch.matmul(a, b)}, repeat=3 if quick else 15,
+        times = interleaved_seconds({"step": step, "matmul": lambda: torch.matmul(a, b)}, repeat=repeat,
                                     warmup=1 if quick else 3)
         gflops = 2 * 1024**3 / times["matmul"][0] / 1e9
         fraction = 6 * macs * BATCH / times["step"][0] / 1e9 / gflops
-        shares, top, top_share = profile_step(step, 2 if quick else 20)
+        shares, top, top_share = profile_step(step, profiled)
         rows.append(row(f"{label}: training step", round(fraction, 3), None, unit="of matmul rate",
                         step_ms=round(times["step"][0] * 1000, 2), matmul_gflops=round(gflops, 1),
                         **{f"{group}_share": round(shares.get(group, 0.0), 3) for group in (*GROUPS, "other")},
@@ -81,8 +82,9 @@ def run(quick: bool = False) -> dict:
     info = machine()
     notes = (f"CPU {info['cpu']}, {info['cores']} cores, 1 torch thread, 1-min load {info['load_avg_1min']}. "
              f"Batch {BATCH}; value: the step's FLOPs (6 x MACs x batch) per second over the float32 matmul rate "
-             "(1024 x 1024, timed round-robin with the step), optimizer included; shares: exclusive CPU time of "
-             "the torch profiler's operators over 20 steps, grouped by name.")
+             f"(1024 x 1024, timed round-robin with the step, medians of {repeat}), optimizer included; shares: "
+             f"exclusive CPU time of the torch profiler's operators over {profiled} steps, grouped by name (an "
+             "LSTM's own kernel is 'recurrent'; a simple RNN runs as matmuls and element-wise tanh).")
     return {"title": "Where a training step's time goes (torch profiler, 1 thread)", "rows": rows, "notes": notes}
 
 

@@ -62,7 +62,7 @@ def run(quick: bool = False) -> dict:
     from motifnet.devices import set_cpu_threads
 
     auto = set_cpu_threads("auto")  # before this benchmark's own work shows in the load average
-    rows = []
+    rows, repeat = [], 3 if quick else 25
     chosen = families()[:1] if quick else families()
     for label, name, preset, params, length, classes in chosen:
         step = step_function(name, preset, params, length, classes)
@@ -73,14 +73,15 @@ def run(quick: bool = False) -> dict:
                 step()
             return call
 
-        times = interleaved_seconds({"one": with_threads(1), "two": with_threads(2)}, repeat=3 if quick else 25,
+        times = interleaved_seconds({"one": with_threads(1), "two": with_threads(2)}, repeat=repeat,
                                     warmup=1 if quick else 3)
         rows.append(row(f"{label}: training step, 2 threads vs 1", BATCH / times["two"][0], BATCH / times["one"][0],
                         unit="seq/s", length=length, batch=BATCH))
     set_cpu_threads(1)
     info = machine()
     notes = (f"CPU {info['cpu']}, {info['cores']} cores; `--threads auto` chose {auto} thread(s) at the start "
-             f"(1-min load at the end {info['load_avg_1min']}). Medians of 25 steps per thread count, timed round-robin. "
+             f"(1-min load at the end {info['load_avg_1min']}). Medians of {repeat} steps per thread count, timed "
+             "round-robin, each with its set_cpu_threads call. "
              "value: seq/s with 2 threads; ref: with 1; ratio: the speed-up of the second thread.")
     return {"title": "Thread policy: a training step with 1 and 2 threads", "rows": rows, "notes": notes}
 

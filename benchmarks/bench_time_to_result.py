@@ -9,7 +9,9 @@
 
 A step whose command or file has not landed yet is recorded as "not available yet" (no error).
 ``python benchmarks/bench_time_to_result.py --profile DIR`` prints the step profile of a finished
-experiment folder (e.g. ``runs/demo`` after ``make demo``). Quick mode trains one epoch on a tiny synthetic ``.seq`` file (the same commands, called in-process
+experiment folder (e.g. ``runs/demo`` after ``make demo``).
+
+Quick mode trains one epoch on a tiny synthetic ``.seq`` file (the same commands, called in-process
 through ``motifnet.cli.main`` to skip two interpreter start-ups) and skips the classroom experiment.
 """
 

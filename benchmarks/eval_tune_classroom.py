@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import ROOT, machine  # noqa: E402
-from eval_tune_encode import finished_trials, motifnet, search_seconds, two_workers  # noqa: E402
+from eval_tune_encode import (finished_trials, motifnet, search_seconds, setting_text, trial_counts,  # noqa: E402
+                              two_workers)
 
 RESULTS = ROOT / "benchmarks" / "results"
 SPACE = ROOT / "benchmarks" / "spaces" / "danq_classroom.yaml"
@@ -40,7 +41,7 @@ def prepare(out: Path, n_per_class: int) -> tuple[Path, Path]:
     from motifnet.data import is_store, save
     from motifnet.simulate import simulate
 
-    search_data, test_data = out / "train_valid", out / "test"
+    search_data, test_data = out / f"train_valid_{n_per_class}", out / f"test_{n_per_class}"
     if not (is_store(search_data) and is_store(test_data)):
         data = simulate("classroom", n_per_class=n_per_class, seed=0)
         split = np.asarray(data.annotations["split"]).astype(str)
@@ -75,12 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "tune_classroom.json").write_text(json.dumps(
         {"title": "The classroom DanQ tuned by motifnet tune vs the demo's DanQ (test accuracy)", "rows": [row],
          "trials": args.trials, "machine": machine()}, indent=2) + "\n")
-    counts = row["trials"] or {}
     text = ("| model | tuned test accuracy | default test accuracy | cross-validated loss (best trial) | best setting | "
             "trials (complete/pruned/failed) | search (2 workers) | retraining |\n|---|---:|---:|---:|---|---|---:|---:|\n"
             f"| {row['model']} | {row['tuned_test_accuracy']:.3f} | {row['default_test_accuracy']:.3f} | "
-            f"{row['cv_valid_loss']:.4f} | {', '.join(f'{k} {v:.3g}' if isinstance(v, float) else f'{k} {v}' for k, v in row['best_params'].items())} | "
-            f"{'/'.join(str(counts.get(k, 0)) for k in ('complete', 'pruned', 'fail'))} | "
+            f"{row['cv_valid_loss']:.4f} | {setting_text(row['best_params'])} | {trial_counts(row['trials'])} | "
             f"{row['search_seconds'] / 60:.1f} min | {row['retrain_seconds']:.0f} s |\n")
     (RESULTS / "tune_classroom.md").write_text(text)
     print(text)

@@ -115,13 +115,20 @@ def markdown(rows: list[dict]) -> str:
              "best setting | trials (complete/pruned/failed) | search (2 workers) | retraining |",
              "|---|---:|---:|---:|---|---|---:|---:|"]
     for r in rows:
-        counts = r["trials"] or {}
-        shown = "/".join(str(counts.get(k, 0)) for k in ("complete", "pruned", "fail"))
-        params = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in r["best_params"].items())
         lines.append(f"| {r['experiment'].split('_')[0]} | {r['tuned_test_auroc']:.3f} | {r['default_test_auroc']:.3f} | "
-                     f"{r['cv_auroc']:.4f} | {params} | {shown} | {r['search_seconds'] / 60:.1f} min | "
-                     f"{r['retrain_seconds']:.0f} s |")
+                     f"{r['cv_auroc']:.4f} | {setting_text(r['best_params'])} | {trial_counts(r['trials'])} | "
+                     f"{r['search_seconds'] / 60:.1f} min | {r['retrain_seconds']:.0f} s |")
     return "\n".join(lines) + "\n"
+
+
+def setting_text(params: dict) -> str:
+    """A best setting as ``lr 0.0044, dropout 0.25``."""
+    return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
+
+
+def trial_counts(counts: dict | None) -> str:
+    """``complete/pruned/failed`` trial counts of a best.json."""
+    return "/".join(str((counts or {}).get(k, 0)) for k in ("complete", "pruned", "fail"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,8 +79,8 @@ def resolve_device(device: torch.device | str | None = None) -> torch.device:
 def autocast_dtype(device: torch.device, amp: bool | str) -> torch.dtype | None:
     """The autocast dtype for ``amp`` on ``device``, or None for full float32.
 
-    ``amp``: False (off), True (bfloat16 where supported, else float16 on CUDA; bfloat16 on CPU),
-    or a dtype name "bfloat16" / "float16".
+    ``amp``: False or "false" (off), True or "true" (bfloat16 where supported, else float16 on
+    CUDA; bfloat16 on CPU), or a dtype name "bfloat16" / "float16".
 
     Raises:
         MotifnetError: an unknown dtype name, or float16 asked for on CPU.

@@ -27,7 +27,8 @@ def parse_assignments(assignments: Iterable[str]) -> dict:
             parsed[key.strip()] = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError as error:
             problem = str(getattr(error, "problem", None) or "not YAML")
-            raise MotifnetError(f"--set {key.strip()}: cannot read {value!r} as YAML ({problem})") from None
+            raise MotifnetError(f"--set {key.strip()}: cannot read {value!r} as YAML ({problem}); quote a "
+                                f"string: {key.strip()}='\"...\"'") from None
     return parsed
 
 

@@ -18,7 +18,8 @@ Outputs in ``out``:
 - ``attributions.npz``: ``attributions`` float32 ``[M, 4, L]``, ``rows`` (data row of each
   map), ``ids``, ``targets`` (output explained), ``tokens``;
 - ``interpret.json``: the summary :func:`interpret` returns (``settings``, ``filters``,
-  ``attributions`` in detail, and the headline numbers at the top level, :data:`HEADLINE`);
+  ``attributions`` in detail, ``seconds`` of each step, and the headline numbers at the top
+  level, :data:`HEADLINE`);
   ``localization.json``: the same summary under its former name.
 """
 
@@ -245,7 +246,7 @@ def interpret(
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
-    def timed(stage: str) -> None:
+    def lap(stage: str) -> None:
         nonlocal clock
         seconds[stage] = round(time.perf_counter() - clock, 2)
         clock = time.perf_counter()
@@ -254,21 +255,21 @@ def interpret(
         filter_rows = np.sort(rng.choice(rows, min(len(rows), opts.n_filter_sequences), replace=False))
         database = _database(opts.database, opts.collection, opts.tax_group)  # fails early if unknown
         summary["filters"], by_target = _filters(model, data, filter_rows, opts, out, quiet, database, figures)
-        timed("filters")
+        lap("filters")
     if opts.attributions:
         summary["attributions"] = _attributions(model, data, rows, opts, out, quiet, by_target, task, figures)
-        timed("attributions")
+        lap("attributions")
     if opts.patterns:
         from motifnet.interpret.pattern_step import run_patterns
 
         database = _database(opts.database, opts.collection, opts.tax_group)
         summary["patterns"] = run_patterns(model, data, rows, opts, out, quiet, database, task, figures)
-        timed("patterns")
+        lap("patterns")
     if opts.in_silico:
         from motifnet.interpret.in_silico_step import run_in_silico
 
         summary["in_silico"] = run_in_silico(model, data, rows, opts, quiet, summary.get("patterns"))
-        timed("in_silico")
+        lap("in_silico")
     summary["seconds"] = seconds
     summary.update(_headline(summary, figures))
     for name in SUMMARY_FILES:

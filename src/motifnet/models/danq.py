@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from motifnet.errors import MotifnetError
-from motifnet.models.layers import GlobalPool, MaxPool1d, PadInput, check_choice, check_positive_length, conv_length, dense_head
+from motifnet.models.layers import (GlobalPool, MaxPool1d, PadInput, check_choice, check_positive_length, conv_length,
+                                     dense_head)
 
 PRESETS = {
     "paper": {

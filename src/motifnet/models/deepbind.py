@@ -16,8 +16,8 @@ argmax, gathers those ``B x F`` input windows, and its backward is that of the c
 those windows only (``O(B F m)`` instead of ``O(B F L m)``). The forward values are bitwise
 those of ``pool(conv_features(x))``; parameter (and input) gradients equal the full backward's
 up to float summation order (with exactly tied maxima the whole gradient goes to the first one
-in both, as :func:`motifnet.models.layers.max_over` sends it). Evaluation, prediction and interpretation (eval mode, or
-hooks on the conv) use the plain path.
+in both, as :func:`motifnet.models.layers.max_over` sends it). Evaluation, prediction and
+interpretation (eval mode, or hooks on the conv) use the plain path.
 """
 
 from __future__ import annotations

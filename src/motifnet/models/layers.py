@@ -45,8 +45,8 @@ class MaxPool1d(nn.MaxPool1d):
     """``nn.MaxPool1d`` computed as a reshape and a max over windows when they do not overlap
     (stride = kernel size, no padding or dilation, no partial window kept by ``ceil_mode``).
 
-    Same outputs and gradients as ``nn.MaxPool1d`` (the gradient goes to each window's first
-    maximum, as torch's kernel sends it) at a fraction of its cost on the CPU, where torch runs
+    Same outputs and gradients as ``nn.MaxPool1d`` for finite inputs (the gradient goes to each
+    window's first maximum, as torch's kernel sends it) at a fraction of its cost on the CPU, where torch runs
     1-D max pooling through its 2-D kernel with indices. Other settings use ``nn.MaxPool1d``'s own
     forward. Being an ``nn.MaxPool1d``, it reads as one everywhere (receptive fields, DeepLIFT).
     """
