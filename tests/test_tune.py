@@ -349,3 +349,17 @@ def test_opening_a_storage_retries_only_the_race_of_creating_its_tables(monkeypa
         ValueError("no such driver")))
     with pytest.raises(MotifnetError, match="no such driver"):
         tuning.open_storage("nosuch://x")
+
+    class OperationalError(Exception):
+        pass
+
+    calls.clear()
+
+    def unopenable(url, **options):
+        calls.append(url)
+        raise OperationalError("(sqlite3.OperationalError) unable to open database file")
+
+    monkeypatch.setattr(tuning.optuna.storages, "RDBStorage", unopenable)
+    with pytest.raises(MotifnetError, match="unable to open database file"):
+        tuning.open_storage("sqlite:////nowhere/x.db")
+    assert len(calls) == 1  # refused at once, not retried

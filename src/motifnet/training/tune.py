@@ -181,11 +181,18 @@ def open_storage(url: str | None):
                     url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
                     heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
         except Exception as error:  # noqa: BLE001 - sqlalchemy, driver and file errors alike
-            if attempt < STORAGE_ATTEMPTS and type(error).__name__ in ("IntegrityError", "OperationalError"):
+            if attempt < STORAGE_ATTEMPTS and _creation_race(error):
                 time.sleep(0.2 * attempt)  # another worker is creating the same tables: they exist on the next try
                 continue
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise MotifnetError(f"cannot open the study storage {shown_url(url)}: {first}") from None
+
+
+def _creation_race(error: Exception) -> bool:
+    """Whether ``error`` is what a worker meets while another creates the same study tables (a
+    duplicate row or table, a locked database), not a storage that can never open."""
+    name, text = type(error).__name__, str(error).lower()
+    return name == "IntegrityError" or (name == "OperationalError" and ("locked" in text or "already exists" in text))
 
 
 def _normalised(obj: Any) -> Any:
