@@ -61,14 +61,13 @@ def run(quick: bool = False) -> dict:
 
     from motifnet.arithmetic import describe
     from motifnet.devices import set_cpu_threads
-    from motifnet.models import build
 
     set_cpu_threads(1)
     repeat, profiled = (3, 2) if quick else (15, 20)
     rows = []
     for label, name, preset, params, length, classes in (families()[:1] if quick else families()):
-        step = step_function(name, preset, params, length, classes)
-        macs = sum(r["macs"] for r in describe(build(name, classes, length, preset=preset, **params), length))
+        model, step = step_function(name, preset, params, length, classes)
+        macs = sum(r["macs"] for r in describe(model, length))
         a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
         times = interleaved_seconds({"step": step, "matmul": lambda: torch.matmul(a, b)}, repeat=repeat,
                                     warmup=1 if quick else 3)

@@ -37,7 +37,7 @@ def families() -> list[tuple[str, str, str | None, dict, int, int]]:
 
 
 def step_function(name: str, preset: str | None, params: dict, length: int, classes: int):
-    """A function running one training step of a fresh model on a fixed random batch."""
+    """A fresh model and a function running one training step of it on a fixed random batch."""
     import torch
     import torch.nn.functional as F
 
@@ -55,7 +55,7 @@ def step_function(name: str, preset: str | None, params: dict, length: int, clas
         F.cross_entropy(model(x), y).backward()
         optimizer.step()
 
-    return step
+    return model, step
 
 
 def run(quick: bool = False) -> dict:
@@ -65,7 +65,7 @@ def run(quick: bool = False) -> dict:
     rows, repeat = [], 3 if quick else 25
     chosen = families()[:1] if quick else families()
     for label, name, preset, params, length, classes in chosen:
-        step = step_function(name, preset, params, length, classes)
+        _, step = step_function(name, preset, params, length, classes)
 
         def with_threads(n: int):
             def call() -> None:

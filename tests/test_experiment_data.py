@@ -7,27 +7,19 @@ import json
 
 import numpy as np
 import pytest
+from training_support import motif_data, write_seq
 
 from motifnet.data import load
 from motifnet.errors import MotifnetError
 from motifnet.experiments.datasets import find_path, make_data
 
-MOTIF = "GGAAGTGACGTCA"
 
-
-def write_table(path, n, seed, negatives=True, folds=None):
-    """A DeepBind-format table of ``n`` random 40 bp sequences; even rows (positives) carry MOTIF."""
-    rng = np.random.default_rng(seed)
-    lines = ["FoldID\tEventID\tseq\tBound"]
-    for i in range(n):
-        bound = int(i % 2 == 0) if negatives else 1
-        sequence = "".join(rng.choice(list("ACGT"), 40))
-        if bound:
-            sequence = sequence[:10] + MOTIF + sequence[10 + len(MOTIF):]
-        fold = folds[i % len(folds)] if folds else "A"
-        lines.append(f"{fold}\tpeak{i}\t{sequence}\t{bound}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
+def write_table(path, n, seed, negatives=True, folds=("A",)):
+    """A ``.seq`` table of ``n`` rows of :func:`motif_data` (half positives), or its positives only."""
+    data = motif_data(2 * n if not negatives else n, seed=seed)
+    if not negatives:
+        data = data.subset(np.flatnonzero(np.asarray(data.targets)[:, 0] == 1))
+    return write_seq(path, data, folds)
 
 
 def test_train_and_test_files_split_valid_off_train_and_write_three_stores(tmp_path):
@@ -56,7 +48,7 @@ def test_relative_paths_are_found_beside_the_experiment_file_or_its_parent(tmp_p
 
 
 def test_split_by_an_annotation_column_with_its_own_values(tmp_path):
-    path = write_table(tmp_path / "all.seq", 90, seed=0, folds=["A", "B", "C"])
+    path = write_table(tmp_path / "all.seq", 90, seed=0, folds=("A", "B", "C"))
     out = tmp_path / "data"
     make_data({"path": str(path), "read": {"annotation_columns": ["FoldID"]},
                "split": {"column": "FoldID", "train": "A", "valid": "B", "test": "C"}}, out)

@@ -6,17 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from training_support import motif_data
+from training_support import motif_data, write_seq
 
 from motifnet.cli import main
 from motifnet.data import save
-
-
-def _write_seq(path, data):
-    rows = ["FoldID\tEventID\tseq\tBound"]
-    for i, (tokens, label) in enumerate(zip(data.tokens, data.targets[:, 0])):
-        rows.append(f"A\tseq_{i}\t{''.join('ACGT'[t] for t in tokens)}\t{int(label)}")
-    path.write_text("\n".join(rows) + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +17,8 @@ def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     data = motif_data(160, seed=1)
     positives = data.subset(np.flatnonzero(data.targets[:, 0] == 1))
-    _write_seq(root / "train_AC.seq", positives)
-    _write_seq(root / "test_B.seq", motif_data(60, seed=2))
+    write_seq(root / "train_AC.seq", positives)
+    write_seq(root / "test_B.seq", motif_data(60, seed=2))
     save(motif_data(90, task="multiclass", seed=3), root / "classes")
     return root
 

@@ -40,6 +40,15 @@ def motif_data(n: int = 240, length: int = 30, seed: int = 0, task: str = "binar
     return SeqData.from_strings(sequences, np.asarray(targets), task, target_names=names)
 
 
+def write_seq(path, data: SeqData, folds: tuple[str, ...] = ("A",)):
+    """``data`` (binary) as a DeepBind ``.seq`` table: FoldID (``folds`` in turn), EventID, seq, Bound."""
+    rows = ["FoldID\tEventID\tseq\tBound"]
+    for i, (tokens, label) in enumerate(zip(data.tokens, data.targets[:, 0])):
+        rows.append(f"{folds[i % len(folds)]}\tseq_{i}\t{''.join('ACGT'[t] for t in tokens)}\t{int(label)}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
 class TinyConv(nn.Module):
     """Conv(4 -> filters, width) + ReLU + global max + dropout + linear: ``[B, 4, L] -> [B, T]``."""
 

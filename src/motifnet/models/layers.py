@@ -46,8 +46,8 @@ class MaxPool1d(nn.MaxPool1d):
     (stride = kernel size, no padding or dilation, no partial window kept by ``ceil_mode``).
 
     Same outputs and gradients as ``nn.MaxPool1d`` for finite inputs (the gradient goes to each
-    window's first maximum, as torch's kernel sends it) at a fraction of its cost on the CPU, where torch runs
-    1-D max pooling through its 2-D kernel with indices. Other settings use ``nn.MaxPool1d``'s own
+    window's first maximum, as torch's kernel sends it), without the 2-D kernel with indices that
+    torch runs 1-D max pooling through on the CPU. Other settings use ``nn.MaxPool1d``'s own
     forward. Being an ``nn.MaxPool1d``, it reads as one everywhere (receptive fields, DeepLIFT).
     """
 
@@ -108,7 +108,7 @@ def pool(kind: str, size: int) -> nn.Module:
 def max_over(x: torch.Tensor, dim: int) -> torch.Tensor:
     """The maximum of ``x`` over ``dim``. Its gradient goes to the first maximum (one scatter), as a
     max-pooling layer sends it, where ``amax`` shares it among tied maxima at the cost of four
-    passes over ``x`` (a third of a DeepBind training step)."""
+    passes over ``x``."""
     return x.max(dim=dim).values
 
 
