@@ -36,8 +36,15 @@ def families() -> list[tuple[str, str, str | None, dict, int, int]]:
     return classroom + EXTRA
 
 
-def step_function(name: str, preset: str | None, params: dict, length: int, classes: int):
-    """A fresh model and a function running one training step of it on a fixed random batch."""
+def step_function(name: str, preset: str | None, params: dict, length: int, classes: int, batch: int = BATCH,
+                  compile: bool = False, bf16: bool = False):
+    """A fresh model and a function running one training step of it on a fixed random batch.
+
+    ``compile`` runs the model through ``torch.compile`` (compiled on the first step); ``bf16`` runs
+    the forward pass and the loss under CPU autocast to bfloat16.
+    """
+    import contextlib
+
     import torch
     import torch.nn.functional as F
 
@@ -45,14 +52,18 @@ def step_function(name: str, preset: str | None, params: dict, length: int, clas
 
     torch.manual_seed(0)
     model = build(name, classes, length, preset=preset, **params).train()
+    forward = torch.compile(model) if compile else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
-    tokens = torch.randint(4, (BATCH, length), generator=torch.Generator().manual_seed(0))
+    tokens = torch.randint(4, (batch, length), generator=torch.Generator().manual_seed(0))
     x = F.one_hot(tokens, 4).transpose(1, 2).float().contiguous()
-    y = torch.randint(classes, (BATCH,), generator=torch.Generator().manual_seed(1))
+    y = torch.randint(classes, (batch,), generator=torch.Generator().manual_seed(1))
+    precision = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y).backward()
+        with precision():
+            loss = F.cross_entropy(forward(x), y)
+        loss.backward()
         optimizer.step()
 
     return model, step

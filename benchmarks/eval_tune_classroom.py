@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import ROOT, machine  # noqa: E402
-from eval_tune_encode import (finished_trials, motifnet, search_seconds, setting_text, trial_counts,  # noqa: E402
-                              two_workers)
+from eval_tune_encode import (finished_trials, motifnet, search_seconds, setting_text, study_counts,  # noqa: E402
+                              trial_counts, two_workers)
 
 RESULTS = ROOT / "benchmarks" / "results"
 SPACE = ROOT / "benchmarks" / "spaces" / "danq_classroom.yaml"
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "--quiet", "--out", test), check=True)
     best = json.loads((out / "worker1" / "best.json").read_text())
     default = json.loads((Path(args.demo) / "evaluate" / "DanQ" / "DONE.json").read_text())["summary"]
-    row = {"model": "DanQ (classroom preset)", "trials": best.get("trials"), "best_params": best["params"],
+    row = {"model": "DanQ (classroom preset)", "trials": study_counts(storage, study), "best_params": best["params"],
            "cv_valid_loss": best["value"], "tuned_test_accuracy": json.loads(test.read_text())["accuracy"],
            "default_test_accuracy": default["accuracy"], "search_seconds": search_seconds(storage, study),
            "retrain_seconds": json.loads((out / "worker1" / "best" / "metrics.json").read_text())["train_seconds"]}

@@ -63,7 +63,7 @@ def tune_one(prefix: str, trials: int, out: Path) -> dict:
     retrain = json.loads((out / "worker1" / "best" / "metrics.json").read_text())["train_seconds"]
     return {
         "experiment": prefix,
-        "trials": best.get("trials"),
+        "trials": study_counts(storage, study),
         "best_params": best["params"],
         "cv_auroc": best["value"],
         "tuned_test_auroc": json.loads(test.read_text())["macro"]["auroc"],
@@ -81,6 +81,14 @@ def finished_trials(storage: str, study: str) -> int:
     except KeyError:
         return 0
     return sum(t.state.is_finished() for t in trials)
+
+
+def study_counts(storage: str, study: str) -> dict[str, int]:
+    """``{'complete', 'pruned', 'fail'}`` trial counts of the study once its workers have ended."""
+    import optuna
+
+    trials = optuna.load_study(study_name=study, storage=storage).trials
+    return {state: sum(t.state.name.lower() == state for t in trials) for state in ("complete", "pruned", "fail")}
 
 
 def two_workers(tune_argv: list, out: Path, storage: str, study: str) -> None:
@@ -127,7 +135,7 @@ def setting_text(params: dict) -> str:
 
 
 def trial_counts(counts: dict | None) -> str:
-    """``complete/pruned/failed`` trial counts of a best.json."""
+    """``complete/pruned/failed`` from :func:`study_counts`."""
     return "/".join(str((counts or {}).get(k, 0)) for k in ("complete", "pruned", "fail"))
 
 

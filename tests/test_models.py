@@ -96,6 +96,8 @@ def test_params_resolve_defaults_then_preset_then_overrides():
         (lambda: build("danq", 919, 20), "too short"),
         (lambda: build("resnet", 1, 100, n_blocks=3, dilation=[1, 2]), "list of 3"),
         (lambda: build_from_config({"name": "cnn", "n_targets": 1}), "input_length"),
+        (lambda: build("rnn", 11, 100, hidden="abc"), "parameter 'hidden' of model 'rnn' takes a number"),
+        (lambda: build("deepbind", 1, 101, dropout=True), "'dropout' of model 'deepbind' takes a number"),
     ],
 )
 def test_user_mistakes_raise_motifnet_error_naming_the_choices(call, fragment):

@@ -18,6 +18,7 @@ preset (``preset=None`` takes the family's default preset, e.g. ``"paper"``), th
 from __future__ import annotations
 
 import copy
+import numbers
 import inspect
 import json
 from dataclasses import dataclass, field
@@ -109,7 +110,8 @@ def resolve_params(name: str, preset: str | None = None, **params: Any) -> tuple
     """``(preset name, resolved params)`` for a family: defaults <- preset <- ``params``.
 
     Raises:
-        MotifnetError: an unknown model, preset or parameter (the message lists the valid ones).
+        MotifnetError: an unknown model, preset or parameter (the message lists the valid ones), or
+            text or a boolean for a numeric parameter.
     """
     spec = get_spec(name)
     preset = preset if preset is not None else spec.default_preset
@@ -124,8 +126,16 @@ def resolve_params(name: str, preset: str | None = None, **params: Any) -> tuple
             f"unknown parameter(s) {', '.join(map(repr, unknown))} for model {name!r}; "
             f"expected some of {sorted(resolved)}"
         )
+    for key, value in params.items():
+        if _is_number(resolved[key]) and isinstance(value, (str, bool)):
+            raise MotifnetError(f"parameter {key!r} of model {name!r} takes a number (default {resolved[key]!r}), "
+                                f"got {value!r}")
     resolved.update(params)
     return preset, _jsonable(resolved)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def build(name: str, n_targets: int, input_length: int, preset: str | None = None, in_channels: int = 4,

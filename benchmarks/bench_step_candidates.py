@@ -1,0 +1,91 @@
+"""Candidate speed-ups of a training step, per classroom model family, each against the eager float32
+step that ``fit`` runs today: ``torch.compile``, bfloat16 autocast, and a batch twice as large.
+
+The models and the step are those of ``bench_threads.py`` (the arms of ``examples/classroom.yaml``;
+forward, cross-entropy, backward, fused Adam; batch 128; 1 thread). The four variants are timed
+round-robin in one process, so a burst of other work hits them alike. value = the candidate's
+seq/s, ref = the eager float32 step's at batch 128, ratio = the speed-up.
+
+- compile: ``torch.compile(model)`` (inductor, default mode). ``compile_s`` is its first step minus
+  an eager step, with an empty inductor cache: the price paid once per process and per new input
+  shape (an epoch's last, smaller batch and evaluation compile again); ``break_even_steps`` = compile_s / the seconds saved per step.
+- bf16: the forward pass and the loss under ``torch.autocast("cpu", dtype=torch.bfloat16)``. Its
+  numbers differ from float32 and its speed depends on the CPU's bfloat16 units (AMX, AVX-512 BF16),
+  so results would depend on the machine; ``loss_difference`` is its first loss minus float32's.
+- batch 256: the same step on twice the sequences, per sequence; it changes the optimisation (a
+  scaled learning rate would be needed), so it is a measurement, not a drop-in.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import interleaved_seconds, machine, row  # noqa: E402
+from bench_threads import BATCH, families, step_function  # noqa: E402
+
+
+def first_loss(name: str, preset: str | None, params: dict, length: int, classes: int, bf16: bool) -> float:
+    """The cross-entropy of a fresh model's first forward pass on the benchmark batch."""
+    import torch
+    import torch.nn.functional as F
+
+    from motifnet.models import build
+
+    torch.manual_seed(0)
+    model = build(name, classes, length, preset=preset, **params).train()
+    tokens = torch.randint(4, (BATCH, length), generator=torch.Generator().manual_seed(0))
+    x = F.one_hot(tokens, 4).transpose(1, 2).float().contiguous()
+    y = torch.randint(classes, (BATCH,), generator=torch.Generator().manual_seed(1))
+    torch.manual_seed(0)  # the same dropout masks in both precisions
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16), torch.no_grad():
+        return float(F.cross_entropy(model(x), y))
+
+
+def run(quick: bool = False) -> dict:
+    import os
+    import tempfile
+
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="inductor-")  # compile as on a fresh install
+    import torch
+
+    torch.set_num_threads(1)
+    rows, repeat = [], 3 if quick else 20
+    chosen = [f for f in families() if f[4] == 100 and f[5] == 11]  # the classroom arms
+    for label, name, preset, params, length, classes in (chosen[:1] if quick else chosen):
+        torch._dynamo.reset()  # each family compiles anew (inductor's on-disk cache stays: the LSTM reuses the RNN's)
+        steps = {"eager": step_function(name, preset, params, length, classes)[1],
+                 "compiled": step_function(name, preset, params, length, classes, compile=True)[1],
+                 "bf16": step_function(name, preset, params, length, classes, bf16=True)[1],
+                 "batch 256": step_function(name, preset, params, length, classes, batch=2 * BATCH)[1]}
+        steps["eager"]()
+        start = time.perf_counter()
+        steps["compiled"]()
+        first_compiled = time.perf_counter() - start
+        times = interleaved_seconds(steps, repeat=repeat, warmup=1 if quick else 3)
+        eager = times["eager"][0]
+        compile_s = max(0.0, first_compiled - eager)
+        saved = eager - times["compiled"][0]
+        rows.append(row(f"{label}: torch.compile vs eager", BATCH / times["compiled"][0], BATCH / eager,
+                        unit="seq/s", compile_s=round(compile_s, 1),
+                        break_even_steps=round(compile_s / saved) if saved > 0 else None))
+        difference = (first_loss(name, preset, params, length, classes, bf16=True)
+                      - first_loss(name, preset, params, length, classes, bf16=False))
+        rows.append(row(f"{label}: bf16 autocast vs float32", BATCH / times["bf16"][0], BATCH / eager,
+                        unit="seq/s", loss_difference=float(f"{difference:.2g}")))
+        rows.append(row(f"{label}: batch 256 vs 128", 2 * BATCH / times["batch 256"][0], BATCH / eager,
+                        unit="seq/s"))
+    info = machine()
+    notes = (f"CPU {info['cpu']}, {info['cores']} cores, 1 thread (1-min load at the end "
+             f"{info['load_avg_1min']}). Medians of {repeat} steps per variant, timed round-robin. "
+             "value: the candidate's seq/s; ref: the eager float32 step at batch 128; ratio: the speed-up. "
+             "compile_s: the first compiled step's extra seconds; break_even_steps: steps to earn them back.")
+    return {"title": "Training-step candidates: torch.compile, bf16, a larger batch", "rows": rows, "notes": notes}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
