@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0   # the CPU wheel; never the CUDA build
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/python -m motifnet.scan.precompile   # numba kernels compiled once, not on the first scan
+	$(BIN)/python -m motifnet.precompile   # numba kernels compiled once, not on the first scan or TF-MoDISco run
 	touch $(STAMP)
 
 demo: $(STAMP)

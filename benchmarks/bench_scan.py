@@ -144,7 +144,7 @@ def _fast_and_cli(path: Path, limit: int | None, rounds: int) -> tuple[dict, flo
 
 def _first_scans(path: Path, limit: int | None, threads: int) -> dict:
     """The first and second ``motifnet scan`` after an install, each in a fresh process: numba's
-    cache in a new empty folder (``NUMBA_CACHE_DIR``), filled by ``python -m motifnet.scan.precompile``
+    cache in a new empty folder (``NUMBA_CACHE_DIR``), filled by ``python -m motifnet.precompile``
     as ``make`` does after installing; and the first scan with an empty cache and no precompile."""
     import os
 
@@ -153,7 +153,7 @@ def _first_scans(path: Path, limit: int | None, threads: int) -> dict:
         fasta = _scan_fasta(path, limit, Path(tmp))
         env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "cache-installed")}
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "motifnet.scan.precompile"], check=True, capture_output=True, env=env)
+        subprocess.run([sys.executable, "-m", "motifnet.precompile"], check=True, capture_output=True, env=env)
         precompile = time.perf_counter() - start
         first = _cli_scan(run_dir, fasta, out, threads, env)
         second = _cli_scan(run_dir, fasta, out, threads, env)
@@ -304,7 +304,7 @@ def run(quick: bool = False) -> dict:
         "text, writing; after one untimed run), timed round-robin with the fast path alone (each in its own "
         "process), medians of rounds; its ratio is the fraction of the fast path's speed that the command "
         "reaches, and cpu_seconds is the command's process CPU time. The first-run row: numba's cache in a new "
-        "empty folder (NUMBA_CACHE_DIR), filled by `python -m motifnet.scan.precompile` as `make` does after "
+        "empty folder (NUMBA_CACHE_DIR), filled by `python -m motifnet.precompile` as `make` does after "
         "installing, then two runs of the command (seconds of each, lower is better); "
         "first_without_precompile_seconds: the first run with an empty cache and no precompile. The fast "
         "path's results equal the window path's to 1e-5 (checked here on the subsample, tested in tests/test_scan.py). "

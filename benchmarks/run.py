@@ -264,8 +264,15 @@ def markdown(results: dict[str, dict]) -> str:
         return "\n".join(lines + ["No results yet.", ""])
     newest = max(results.values(), key=lambda r: r.get("date", ""))
     machine = newest.get("machine", {})
-    lines += ["## Machine", ""]
+    lines += ["## Machine", "", "The newest result's machine; each section names the CPU that measured it.", ""]
     lines += [f"- {key}: {fmt(value)}" for key, value in machine.items()]
+    cpus = {}
+    for result in results.values():
+        cpus.setdefault(result.get("machine", {}).get("cpu"), set()).add(result.get("machine", {}).get("matmul_gflops_f32"))
+    if len(cpus) > 1:
+        lines.append("- cpus of the sections: " + "; ".join(
+            f"{cpu} (matmul {', '.join(fmt(g) for g in sorted(g for g in rates if g is not None))} GFLOP/s)"
+            for cpu, rates in cpus.items() if cpu))
     dates = sorted({r["date"] for r in results.values() if r.get("date")})
     commits = sorted({r["commit"] for r in results.values() if r.get("commit")})
     lines += [f"- date(s): {', '.join(dates)}", f"- commit(s): {', '.join(commits)}"]
@@ -292,6 +299,9 @@ def markdown(results: dict[str, dict]) -> str:
             meta.append(f"peak RSS {result['peak_rss_mb']:.0f} MiB")
         if result.get("date"):
             meta.append(f"{result['date']}, commit {result.get('commit', '?')}")
+        cpu, gflops = result.get("machine", {}).get("cpu"), result.get("machine", {}).get("matmul_gflops_f32")
+        if cpu:
+            meta.append(cpu + (f", matmul {fmt(gflops)} GFLOP/s" if gflops is not None else ""))
         load = result.get("machine", {}).get("load_avg_1min")
         if load is not None:
             meta.append(f"load average {load}, torch threads {result['machine'].get('torch_threads')}")

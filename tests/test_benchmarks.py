@@ -93,6 +93,17 @@ def test_markdown_includes_any_results_json_with_rows(tmp_path):
     assert "stray" not in text
 
 
+def test_each_section_names_the_cpu_that_measured_it(tmp_path):
+    for name, cpu, gflops in (("a", "Intel Xeon", 185.5), ("b", "AMD EPYC", 94.1)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(
+            {"title": name, "rows": [{"name": "x", "value": 1}], "date": f"2026-12-0{len(cpu) % 9}",
+             "machine": {"cpu": cpu, "matmul_gflops_f32": gflops, "load_avg_1min": 0.1}}))
+    text = bench_run.markdown(bench_run.load_results(tmp_path))
+    assert "Intel Xeon, matmul 185.5 GFLOP/s" in text.split("## a")[1].split("## b")[0]
+    assert "AMD EPYC, matmul 94.10 GFLOP/s" in text.split("## b")[1]
+    assert "cpus of the sections: Intel Xeon (matmul 185.5 GFLOP/s); AMD EPYC (matmul 94.10 GFLOP/s)" in text
+
+
 def test_unknown_benchmark_name_is_refused():
     with pytest.raises(SystemExit, match="no benchmark named"):
         bench_run.discover(["no_such_benchmark"])

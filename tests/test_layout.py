@@ -19,7 +19,7 @@ LAYERS = {
         "rna_structure"],
     2: ["predict", "models", "arithmetic", "strands", "runs"],
     3: ["interpret", "scan", "training"],
-    4: ["experiments", "report"],
+    4: ["experiments", "report", "precompile"],
     5: ["commands", "cli", "__main__"],
 }
 """Top-level modules and packages of motifnet by layer: a module may import its own layer's

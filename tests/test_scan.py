@@ -526,21 +526,6 @@ def test_combine_mean_averages_the_two_strands_probabilities(method):
         _scan(model, tokens, window=40, strands="both", combine="sum")
 
 
-def test_precompile_runs_the_scan_kernels_on_a_short_sequence():
-    from motifnet.scan.precompile import precompile
-
-    assert precompile(length=600) > 0
-
-
-def test_precompile_compiles_the_pooling_kernel_that_a_head_other_than_a_dense_stack_needs():
-    import subprocess
-
-    code = ("from motifnet.scan import fast; from motifnet.scan.precompile import precompile; "
-            "precompile(length=600); print(len(fast._pool_windows.signatures))")  # a fresh process: none compiled
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert int(out.split()[-1]) == 1
-
-
 def _cli_bedgraph_and_reference(tmp_path, records, stride, method, batch_size, chunk_size):
     """The body of ``motifnet scan``'s bedGraph and, chunk by chunk, the Python formatting of the
     probabilities that :func:`scan_records` gives with the same options."""

@@ -153,7 +153,8 @@ def attribution_figure(
 
 
 def save_figure(figure, path: str | os.PathLike, formats: Sequence[str] = ("png", "svg"), dpi: int = 120) -> list[Path]:
-    """Write ``figure`` as ``path.png`` / ``path.svg`` (suffix of ``path`` replaced), atomically.
+    """Write ``figure`` as ``path.png`` / ``path.svg`` (suffix of ``path`` replaced), atomically;
+    the figure's layout is fixed by the first format written.
 
     Raises:
         MotifnetError: an unknown format or an unwritable folder.
@@ -168,6 +169,7 @@ def save_figure(figure, path: str | os.PathLike, formats: Sequence[str] = ("png"
         target = base.with_suffix(f".{fmt}")
         buffer = io.BytesIO()
         figure.savefig(buffer, format=fmt, dpi=dpi)
+        figure.set_layout_engine("none")  # the layout of the first format serves the others
         with atomic_write(target, "wb") as handle:
             handle.write(buffer.getvalue())
         written.append(target)

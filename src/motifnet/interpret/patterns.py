@@ -21,6 +21,7 @@ be found in reverse-complement orientation.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
@@ -103,6 +104,33 @@ def window_settings(length: int) -> dict:
     return {"window": 15, "flank": 5, "trim_window": 20, "pattern_flank": 5}
 
 
+@functools.cache
+def cache_modisco_kernels() -> int:
+    """Turn on numba's on-disk cache for modisco-lite's kernels (its package compiles them in every
+    new process, about 13 s on the classroom set, unless it can fork helpers to fill the cache);
+    the same machine code, loaded in milliseconds after the first run. Returns the number of
+    kernels whose cache was turned on (fewer when numba has nowhere to write it); once per process."""
+    import importlib
+    import pkgutil
+
+    import modiscolite
+    from numba.core.dispatcher import Dispatcher
+
+    count = 0
+    for info in pkgutil.iter_modules(modiscolite.__path__):
+        if info.name == "cli":
+            continue
+        module = importlib.import_module(f"modiscolite.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, Dispatcher) and value.__module__ == module.__name__:
+                try:
+                    value.enable_caching()
+                except RuntimeError:  # no writable cache location: compile in the process as before
+                    return count
+                count += 1
+    return count
+
+
 def find_patterns(
     one_hot,
     hypothetical,
@@ -141,6 +169,7 @@ def find_patterns(
     """
     from modiscolite.tfmodisco import TFMoDISco
 
+    cache_modisco_kernels()
     x = np.asarray(one_hot, dtype=np.float32)
     scores = np.asarray(hypothetical, dtype=np.float32)
     if x.ndim != 3 or x.shape[1] != 4 or scores.shape != x.shape:
