@@ -266,13 +266,14 @@ def markdown(results: dict[str, dict]) -> str:
     machine = newest.get("machine", {})
     lines += ["## Machine", "", "The newest result's machine; each section names the CPU that measured it.", ""]
     lines += [f"- {key}: {fmt(value)}" for key, value in machine.items()]
-    cpus = {}
+    rates = {}  # cpu -> the matmul rates its sections measured
     for result in results.values():
-        cpus.setdefault(result.get("machine", {}).get("cpu"), set()).add(result.get("machine", {}).get("matmul_gflops_f32"))
-    if len(cpus) > 1:
+        measured = result.get("machine", {})
+        if measured.get("cpu"):
+            rates.setdefault(measured["cpu"], set()).update({measured.get("matmul_gflops_f32")} - {None})
+    if len(rates) > 1:
         lines.append("- cpus of the sections: " + "; ".join(
-            f"{cpu} (matmul {', '.join(fmt(g) for g in sorted(g for g in rates if g is not None))} GFLOP/s)"
-            for cpu, rates in cpus.items() if cpu))
+            f"{cpu} (matmul {', '.join(fmt(g) for g in sorted(gflops))} GFLOP/s)" for cpu, gflops in rates.items()))
     dates = sorted({r["date"] for r in results.values() if r.get("date")})
     commits = sorted({r["commit"] for r in results.values() if r.get("commit")})
     lines += [f"- date(s): {', '.join(dates)}", f"- commit(s): {', '.join(commits)}"]
@@ -299,12 +300,12 @@ def markdown(results: dict[str, dict]) -> str:
             meta.append(f"peak RSS {result['peak_rss_mb']:.0f} MiB")
         if result.get("date"):
             meta.append(f"{result['date']}, commit {result.get('commit', '?')}")
-        cpu, gflops = result.get("machine", {}).get("cpu"), result.get("machine", {}).get("matmul_gflops_f32")
-        if cpu:
-            meta.append(cpu + (f", matmul {fmt(gflops)} GFLOP/s" if gflops is not None else ""))
-        load = result.get("machine", {}).get("load_avg_1min")
-        if load is not None:
-            meta.append(f"load average {load}, torch threads {result['machine'].get('torch_threads')}")
+        measured = result.get("machine", {})
+        if measured.get("cpu"):
+            gflops = measured.get("matmul_gflops_f32")
+            meta.append(measured["cpu"] + (f", matmul {fmt(gflops)} GFLOP/s" if gflops is not None else ""))
+        if measured.get("load_avg_1min") is not None:
+            meta.append(f"load average {measured['load_avg_1min']}, torch threads {measured.get('torch_threads')}")
         lines += ["*" + "; ".join(meta) + "*", ""]
         if "error" in result:
             lines += ["**FAILED**:", "", "```", result["error"].strip()[-1500:], "```", ""]

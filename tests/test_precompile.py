@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from motifnet.interpret.patterns import cache_modisco_kernels
-from motifnet.precompile import precompile_patterns, precompile_scan, precompile_tomtom
+from motifnet.precompile import precompile_patterns, precompile_tomtom
 
 
 def _fresh_process(code: str, cache: str) -> str:
@@ -31,11 +31,11 @@ def test_precompile_finds_the_planted_patterns_of_both_signs():
     assert precompile_patterns() == 3  # two positive 10-mers and one negative
 
 
-def test_modisco_kernels_are_cached_on_disk_after_a_run():
-    from modiscolite.util import _seqlet_sums
-    from numba.core.caching import NullCache
-
-    precompile_patterns(n=300)
-    assert cache_modisco_kernels() >= 20
-    assert not isinstance(_seqlet_sums._cache, NullCache)
-    assert os.path.exists(_seqlet_sums._cache._cache_file._index_path)
+def test_find_patterns_turns_on_numba_caching_for_modisco_lites_kernels(tmp_path):
+    code = ("import numpy as np; from modiscolite.util import _seqlet_sums; "
+            "print(type(_seqlet_sums._cache).__name__); "
+            "from motifnet.interpret.patterns import find_patterns; "
+            "find_patterns(np.zeros((3, 4, 60), np.float32), np.zeros((3, 4, 60), np.float32)); "
+            "print(type(_seqlet_sums._cache).__name__)")
+    assert _fresh_process(code, str(tmp_path)).split() == ["NullCache", "FunctionCache"]
+    assert cache_modisco_kernels() >= 20  # every module's kernels, not one

@@ -4,8 +4,9 @@ alone, for any other head), the bedGraph writer, the dinucleotide shuffle, memel
 and modisco-lite's seqlet and clustering kernels (TF-MoDISco patterns).
 
 numba compiles a kernel on its first call and caches it on disk, so the first ``motifnet scan``
-and the first ``motifnet interpret`` after an install (Tomtom: about 45 s), and every TF-MoDISco
-run in a new process, would otherwise spend most of their time compiling. ``make`` runs this once after installing::
+and the first ``motifnet interpret`` after an install (Tomtom: about 50 s), and every TF-MoDISco
+run in a new process, would otherwise spend most of their time compiling. ``make`` runs this
+once after installing::
 
     python -m motifnet.precompile
 """
