@@ -1,5 +1,6 @@
 """Candidate speed-ups of a training step, per classroom model family, each against the eager float32
-step that ``fit`` runs today: ``torch.compile``, bfloat16 autocast, and a batch twice as large.
+step that ``fit`` runs today: ``torch.compile``, bfloat16 autocast, channels-last convolutions and a
+batch twice as large.
 
 The models and the step are those of ``bench_threads.py`` (the arms of ``examples/classroom.yaml``;
 forward, cross-entropy, backward, fused Adam; batch 128; 1 thread). The four variants are timed
@@ -12,6 +13,8 @@ seq/s, ref = the eager float32 step's at batch 128, ratio = the speed-up.
 - bf16: the forward pass and the loss under ``torch.autocast("cpu", dtype=torch.bfloat16)``. Its
   numbers differ from float32 and its speed depends on the CPU's bfloat16 units (AMX, AVX-512 BF16),
   so results would depend on the machine; ``loss_difference`` is its first loss minus float32's.
+- channels-last: every ``Conv1d`` computed as a 2-D convolution of a channels-last ``[B, C, 1, L]``
+  view (oneDNN's NHWC kernels; the same numbers up to rounding).
 - batch 256: the same step on twice the sequences, per sequence; it changes the optimisation (a
   scaled learning rate would be needed), so it is a measurement, not a drop-in.
 """
@@ -25,6 +28,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import interleaved_seconds, machine, row  # noqa: E402
 from bench_threads import BATCH, families, step_function  # noqa: E402
+
+
+def _channels_last_forward(self, input, weight, bias):
+    import torch
+    import torch.nn.functional as F
+
+    padding = self.padding if isinstance(self.padding, str) else (0, self.padding[0])
+    x = input.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+    return F.conv2d(x, weight.unsqueeze(2), bias, (1, self.stride[0]), padding, (1, self.dilation[0])).squeeze(2)
+
+
+def channels_last_convolutions(model):
+    """``model`` with each zero-padded ``Conv1d`` run as a channels-last 2-D convolution."""
+    import types
+
+    from torch import nn
+
+    for module in model.modules():
+        if isinstance(module, nn.Conv1d) and module.padding_mode == "zeros":
+            module._conv_forward = types.MethodType(_channels_last_forward, module)
+    return model
 
 
 def first_loss(name: str, preset: str | None, params: dict, length: int, classes: int, bf16: bool) -> float:
@@ -60,6 +84,8 @@ def run(quick: bool = False) -> dict:
                  "compiled": step_function(name, preset, params, length, classes, compile=True)[1],
                  "bf16": step_function(name, preset, params, length, classes, bf16=True)[1],
                  "batch 256": step_function(name, preset, params, length, classes, batch=2 * BATCH)[1]}
+        model, steps["channels-last"] = step_function(name, preset, params, length, classes)
+        channels_last_convolutions(model)
         steps["eager"]()
         start = time.perf_counter()
         steps["compiled"]()
@@ -75,6 +101,8 @@ def run(quick: bool = False) -> dict:
                       - first_loss(name, preset, params, length, classes, bf16=False))
         rows.append(row(f"{label}: bf16 autocast vs float32", BATCH / times["bf16"][0], BATCH / eager,
                         unit="seq/s", loss_difference=float(f"{difference:.2g}")))
+        rows.append(row(f"{label}: channels-last convolutions vs eager", BATCH / times["channels-last"][0],
+                        BATCH / eager, unit="seq/s"))
         rows.append(row(f"{label}: batch 256 vs 128", 2 * BATCH / times["batch 256"][0], BATCH / eager,
                         unit="seq/s"))
     info = machine()
@@ -82,7 +110,7 @@ def run(quick: bool = False) -> dict:
              f"{info['load_avg_1min']}). Medians of {repeat} steps per variant, timed round-robin. "
              "value: the candidate's seq/s; ref: the eager float32 step at batch 128; ratio: the speed-up. "
              "compile_s: the first compiled step's extra seconds; break_even_steps: steps to earn them back.")
-    return {"title": "Training-step candidates: torch.compile, bf16, a larger batch", "rows": rows, "notes": notes}
+    return {"title": "Training-step candidates: torch.compile, bf16, channels-last, a larger batch", "rows": rows, "notes": notes}
 
 
 if __name__ == "__main__":

@@ -136,3 +136,27 @@ def test_in_subprocess_measures_the_child_alone():
     assert 64 < peak < 64 + 120  # the child's own 64 MB + Python, not the parent's 200 MB as well
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         _harness.in_subprocess(divmod, 1, 0)
+
+
+@pytest.mark.parametrize("name, preset", [("deepbind", None), ("resnet", "classroom"), ("danq", "classroom")])
+def test_channels_last_candidate_computes_the_same_step(name, preset):
+    """The channels-last candidate of bench_step_candidates changes the kernels, not the numbers:
+    the same outputs and weight gradients (odd, even and 'same' paddings among these models)."""
+    import torch
+
+    from bench_step_candidates import channels_last_convolutions
+    from motifnet.models import build
+
+    torch.manual_seed(0)
+    eager = build(name, 3, 60, preset=preset).eval()
+    candidate = build(name, 3, 60, preset=preset).eval()
+    candidate.load_state_dict(eager.state_dict())
+    channels_last_convolutions(candidate)
+    x = torch.nn.functional.one_hot(torch.randint(4, (5, 60)), 4).transpose(1, 2).float()
+    outputs = [model(x) for model in (eager, candidate)]
+    assert torch.allclose(outputs[0], outputs[1], atol=1e-5)
+    for model, out in zip((eager, candidate), outputs):
+        out.sum().backward()
+    pairs = [(a.grad, b.grad) for a, b in zip(eager.parameters(), candidate.parameters()) if a.grad is not None]
+    assert pairs and all(torch.allclose(a, b, atol=1e-4) for a, b in pairs)
+    assert any(type(m).__name__ == "Conv1d" and "_conv_forward" in vars(m) for m in candidate.modules())
