@@ -82,7 +82,7 @@ def run(quick: bool = False) -> dict:
         torch._dynamo.reset()  # each family compiles anew (inductor's on-disk cache stays: the LSTM reuses the RNN's)
         steps = {"eager": step_function(name, preset, params, length, classes)[1],
                  "compiled": step_function(name, preset, params, length, classes, compile=True)[1],
-                 "bf16": step_function(name, preset, params, length, classes, bf16=True)[1],
+                 "bf16": step_function(name, preset, params, length, classes, amp="bfloat16")[1],
                  "batch 256": step_function(name, preset, params, length, classes, batch=2 * BATCH)[1]}
         model, steps["channels-last"] = step_function(name, preset, params, length, classes)
         channels_last_convolutions(model)

@@ -37,34 +37,38 @@ def families() -> list[tuple[str, str, str | None, dict, int, int]]:
 
 
 def step_function(name: str, preset: str | None, params: dict, length: int, classes: int, batch: int = BATCH,
-                  compile: bool = False, bf16: bool = False):
+                  compile: bool = False, amp: str | None = None, device: str = "cpu"):
     """A fresh model and a function running one training step of it on a fixed random batch.
 
-    ``compile`` runs the model through ``torch.compile`` (compiled on the first step); ``bf16`` runs
-    the forward pass and the loss under CPU autocast to bfloat16.
+    ``compile`` runs the model through ``torch.compile`` (compiled on the first step); ``amp``
+    ('bfloat16' or 'float16') runs the forward pass and the loss under autocast, float16 with a
+    gradient scaler as ``fit`` uses it; on ``device`` 'cuda' the step waits for the GPU to finish.
     """
-    import contextlib
-
     import torch
     import torch.nn.functional as F
 
     from motifnet.models import build
 
     torch.manual_seed(0)
-    model = build(name, classes, length, preset=preset, **params).train()
+    where = torch.device(device)
+    model = build(name, classes, length, preset=preset, **params).to(where).train()
     forward = torch.compile(model) if compile else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+    scaler = torch.amp.GradScaler(where.type, enabled=amp == "float16")
     tokens = torch.randint(4, (batch, length), generator=torch.Generator().manual_seed(0))
-    x = F.one_hot(tokens, 4).transpose(1, 2).float().contiguous()
-    y = torch.randint(classes, (batch,), generator=torch.Generator().manual_seed(1))
-    precision = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+    x = F.one_hot(tokens, 4).transpose(1, 2).float().contiguous().to(where)
+    y = torch.randint(classes, (batch,), generator=torch.Generator().manual_seed(1)).to(where)
+    dtype = getattr(torch, amp) if amp else None
+    finish = torch.cuda.synchronize if where.type == "cuda" else (lambda: None)
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        with precision():
+        with torch.autocast(where.type, dtype=dtype, enabled=dtype is not None):
             loss = F.cross_entropy(forward(x), y)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        finish()
 
     return model, step
 

@@ -8,8 +8,9 @@ Usage::
     python benchmarks/run.py --markdown-only  # regenerate BENCHMARKS.md from the JSON already written
 
 Each ``benchmarks/bench_<name>.py`` defines ``run(quick: bool = False) -> dict`` returning
-``{"title", "rows", "notes"}``; it runs in its own subprocess so that its peak memory and any
-crash are its own. A failed benchmark is recorded (its JSON holds the error), the others still
+``{"title", "rows", "notes"}``, and may define ``skip_reason(quick) -> str | None`` (why not
+to run on this machine: its earlier JSON then stays). It runs in its own subprocess so that its
+peak memory and any crash are its own. A failed benchmark is recorded (its JSON holds the error), the others still
 run, and the exit status is 1 at the end. ``--quick`` writes to a separate folder so a smoke run
 never overwrites the real table. Every JSON in the results folder with ``rows`` (including
 ``eval_encode.json`` from the long real-data evaluation) becomes a table in the Markdown file.
@@ -95,8 +96,9 @@ def _child(path: Path, out: Path, quick: bool) -> int:
         module = importlib.util.module_from_spec(spec)
         sys.modules[path.stem] = module
         spec.loader.exec_module(module)
-        result = module.run(quick=quick)
-        if not isinstance(result, dict) or not isinstance(result.get("rows"), list):
+        reason = module.skip_reason(quick) if hasattr(module, "skip_reason") else None
+        result = {"skipped": reason} if reason else module.run(quick=quick)
+        if "skipped" not in result and (not isinstance(result, dict) or not isinstance(result.get("rows"), list)):
             raise TypeError(f"run() must return a dict with a 'rows' list, got {type(result).__name__}")
         status = 0
     except BaseException:
@@ -174,6 +176,10 @@ def run_all(names: list[str] | None, quick: bool, results_dir: Path, timeout: fl
     def one(item: tuple[str, Path]) -> bool:
         name, path = item
         result = run_one(name, path, quick, timeout)
+        if result.get("skipped"):  # nothing measured: the JSON of an earlier run stays
+            if echo:
+                print(f"[bench] {name}: skipped ({result['skipped']})", flush=True)
+            return False
         result.update({"name": name, **context})
         write_json(results_dir / f"{name}.json", result)
         failed = "error" in result

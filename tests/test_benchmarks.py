@@ -82,6 +82,26 @@ def test_failure_is_recorded_and_others_still_run(tmp_path):
     assert "slow" in slower and "4.00x better" in slower and "fast" not in slower
 
 
+def test_a_skipped_benchmark_keeps_its_earlier_result(tmp_path):
+    """A benchmark whose skip_reason names a reason (bench_gpu without CUDA) measures nothing and
+    leaves the JSON of its last run, and its table, in place; without a reason it runs."""
+    benches, out = tmp_path / "benches", tmp_path / "results"
+    benches.mkdir()
+    (benches / "bench_device.py").write_text(
+        "from _harness import row\n"
+        "def skip_reason(quick):\n    return None if quick else 'no such device'\n"
+        "def run(quick=False):\n    return {'title': 'Device', 'rows': [row('fresh', 1.0)], 'notes': ''}\n")
+    out.mkdir()
+    earlier = {"title": "Device", "rows": [{"name": "measured there", "value": 3.0}], "notes": "", "name": "device"}
+    (out / "device.json").write_text(json.dumps(earlier))
+    process = _run("--bench-dir", str(benches), "--results-dir", str(out), "--timeout", "60")
+    assert process.returncode == 0 and "device: skipped (no such device)" in process.stdout
+    assert json.loads((out / "device.json").read_text()) == earlier
+    assert "measured there" in (out / "BENCHMARKS.md").read_text()
+    assert _run("--quick", "--bench-dir", str(benches), "--results-dir", str(out), "--timeout", "60").returncode == 0
+    assert json.loads((out / "device.json").read_text())["rows"][0]["name"] == "fresh"
+
+
 def test_markdown_includes_any_results_json_with_rows(tmp_path):
     (tmp_path / "eval_encode.json").write_text(json.dumps(
         {"title": "DeepBind on 10 ENCODE experiments", "rows": [{"name": "CTCFL", "auroc": 0.981}], "notes": "x",

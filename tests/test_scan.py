@@ -37,6 +37,22 @@ def _tokens(n, seed=0, with_n=True):
     return np.random.default_rng(seed).integers(0, 5 if with_n else 4, n).astype(np.uint8)
 
 
+@pytest.mark.parametrize("head", ["dense", "torch"])
+def test_a_model_in_training_mode_is_scored_in_eval_mode_on_both_paths(head):
+    """Dropout stays off on the fast path too (its dense head, or the torch head it calls), and the
+    model's training flag is left as it was."""
+    model = _model(dropout=0.5, hidden=8)
+    if head == "torch":
+        model.head = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(6, 8), torch.nn.Tanh(),
+                                         torch.nn.Linear(8, 1))
+    tokens = _tokens(300)
+    reference = _scan(model, tokens, window=40, method="window")[1]
+    model.train()
+    for method in ("fast", "window"):
+        assert np.allclose(_scan(model, tokens, window=40, method=method)[1], reference, atol=1e-5), method
+        assert model.training
+
+
 @pytest.mark.parametrize("pool", ["max", "maxavg"])
 @pytest.mark.parametrize("strands,model_strands", [("forward", "forward"), ("reverse", "forward"),
                                                    ("both", "forward"), ("forward", "both")])

@@ -198,14 +198,13 @@ def window_logits(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: i
     """
     import torch
 
+    from motifnet.devices import eval_mode
+
     if plan.dense is None:
         pooled = pool_windows(plan, tokens, window, stride, n_windows)
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(plan.head):  # an empty pooled array gives the head's [0, T]
             parts = [plan.head(torch.from_numpy(pooled[i : i + 65536])).float().numpy()
-                     for i in range(0, len(pooled), 65536)]
-        if not parts:
-            with torch.no_grad():
-                return plan.head(torch.from_numpy(pooled)).float().numpy()  # [0, T]
+                     for i in range(0, max(1, len(pooled)), 65536)]
         return np.concatenate(parts)
     tokens = _checked_tokens(plan, tokens, window, stride, n_windows)
     return _window_logits(tokens, plan.left_steps, plan.right_steps, plan.filter_length, plan.pad_width,

@@ -39,7 +39,7 @@ import numpy as np
 from motifnet.errors import MotifnetError
 from motifnet.sequence import encode, reverse_complement_tokens
 from motifnet.strands import STRANDS, check_combine, check_strands, combine_strands, default_strands, reads_both_strands
-from motifnet.devices import DEFAULT_BATCH_SIZE
+from motifnet.devices import DEFAULT_BATCH_SIZE, eval_mode
 
 if TYPE_CHECKING:
     import torch
@@ -223,7 +223,7 @@ def scan_tokens(
     """Score every window of one long token sequence, chunk by chunk.
 
     Args:
-        model: in eval mode.
+        model: scored in eval mode, on either path (its training flag is left as it was).
         tokens: uint8 ``[length]``.
         window: window length L; stride: step S between window starts.
         strands, alphabet: see the module doc.
@@ -247,7 +247,8 @@ def scan_tokens(
     setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
     plan = None
     if method != "window":
-        plan = _fast_plan(setup, window, device)
+        with eval_mode(model):  # the plan copies eval-mode layers (dropout off), as the window path runs them
+            plan = _fast_plan(setup, window, device)
         if plan is None and method == "fast":
             raise MotifnetError("the fast path needs a DeepBind-like model (one conv + global pooling) on the CPU "
                                 "and a window at least as long as its filters; use method auto or window")
