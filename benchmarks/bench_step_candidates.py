@@ -110,7 +110,8 @@ def run(quick: bool = False) -> dict:
              f"{info['load_avg_1min']}). Medians of {repeat} steps per variant, timed round-robin. "
              "value: the candidate's seq/s; ref: the eager float32 step at batch 128; ratio: the speed-up. "
              "compile_s: the first compiled step's extra seconds; break_even_steps: steps to earn them back.")
-    return {"title": "Training-step candidates: torch.compile, bf16, channels-last, a larger batch", "rows": rows, "notes": notes}
+    return {"title": "Training-step candidates: torch.compile, bf16, channels-last, a larger batch", "rows": rows,
+            "notes": notes}
 
 
 if __name__ == "__main__":

@@ -3,9 +3,8 @@
 # scikit-learn, safetensors, pyyaml, tqdm, pandas, matplotlib, as GPU images usually do):
 #   1. tests/test_device_paths.py on every device: training in float32, bfloat16 and float16 with
 #      the gradient scaler, prediction, attributions (DeepLIFT needs tangermeme), the window scan,
-#      DDP with NCCL in a process group of one;
-#   2. benchmarks/bench_gpu.py: training seq/s on the GPU beside one CPU thread, and fit's epoch;
-#   3. the unit suite's other CUDA-aware tests (devices, distributed).
+#      DDP with NCCL in a process group of one; and the device choice tests (test_devices_more.py);
+#   2. benchmarks/bench_gpu.py: training seq/s on the GPU beside one CPU thread, and fit's epoch.
 # Results go to $OUT (default build/gpu): tests.log, gpu.json, and BENCHMARKS.md with the table.
 # Copy gpu.json to benchmarks/results/ and run `python benchmarks/run.py --markdown-only` to add
 # the table to BENCHMARKS.md.
@@ -37,7 +36,7 @@ python3 -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; pr
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null
 
 status=0
-python3 -m pytest -q -p no:cacheprovider -rs tests/test_device_paths.py tests/test_devices.py tests/test_devices_more.py \
+python3 -m pytest -q -p no:cacheprovider -rs tests/test_device_paths.py tests/test_devices_more.py \
     2>&1 | tee "$out/tests.log" || status=1
 python3 benchmarks/run.py --only gpu --results-dir "$out" --markdown "$out/BENCHMARKS.md" || status=1
 exit $status

@@ -107,7 +107,7 @@ def window_settings(length: int) -> dict:
 @functools.cache
 def cache_modisco_kernels() -> int:
     """Turn on numba's on-disk cache for modisco-lite's kernels (its package compiles them in every
-    new process, about 13 s on the classroom set, unless it can fork helpers to fill the cache);
+    new process, unless it can fork helpers to fill the cache: bench_interpret's TF-MoDISco row);
     the same machine code, loaded in milliseconds after the first run. Returns the number of
     kernels whose cache was turned on (fewer when numba has nowhere to write it); once per process."""
     import importlib

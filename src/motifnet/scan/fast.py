@@ -90,10 +90,13 @@ def conv_pool_plan(model, window: int) -> ConvPoolPlan | None:
     ``window >= m``. Otherwise None (the window path then gives what torch gives: NaN for NaN
     weights, which the fast path's maxima would drop). The head becomes a
     :class:`~motifnet.scan.head.DenseStack` only when its finite parameters and its input width
-    fit the pooled features; any other head is applied by torch.
+    fit the pooled features; any other head is applied by torch. The plan computes the model in
+    eval mode (dropout off), whatever its training flag.
     """
     import torch
     from torch import nn
+
+    from motifnet.devices import eval_mode
 
     needed = ("conv_features", "pool_head", "pad", "conv", "activation", "pool", "head")
     if not all(hasattr(model, name) for name in needed):
@@ -118,7 +121,8 @@ def conv_pool_plan(model, window: int) -> ConvPoolPlan | None:
         return None
     left_steps, right_steps = _step_tables(weight, bias, width, float(pad.value))
     n_features = weight.shape[0] * (2 if pool.kind == "maxavg" else 1)
-    dense = dense_stack(model.head)
+    with eval_mode(model.head):
+        dense = dense_stack(model.head)
     if dense is not None and (dense.widths[0] != n_features or not np.isfinite(dense.params).all()):
         dense = None  # torch applies the head (and raises its own shape error if it does not fit)
     return ConvPoolPlan(left_steps=left_steps, right_steps=right_steps, n_filters=weight.shape[0],

@@ -39,7 +39,7 @@ import numpy as np
 from motifnet.errors import MotifnetError
 from motifnet.sequence import encode, reverse_complement_tokens
 from motifnet.strands import STRANDS, check_combine, check_strands, combine_strands, default_strands, reads_both_strands
-from motifnet.devices import DEFAULT_BATCH_SIZE, eval_mode
+from motifnet.devices import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
     import torch
@@ -247,8 +247,7 @@ def scan_tokens(
     setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
     plan = None
     if method != "window":
-        with eval_mode(model):  # the plan copies eval-mode layers (dropout off), as the window path runs them
-            plan = _fast_plan(setup, window, device)
+        plan = _fast_plan(setup, window, device)
         if plan is None and method == "fast":
             raise MotifnetError("the fast path needs a DeepBind-like model (one conv + global pooling) on the CPU "
                                 "and a window at least as long as its filters; use method auto or window")
