@@ -18,9 +18,10 @@ of the scores of the first 1 Mbp (what ``motifnet scan`` writes) against the Pyt
 replaced, checked identical. And one the command a user types, ``motifnet scan`` of the genome
 (FASTA.gz to bedGraph, a run folder holding the same model) in a fresh process, end to end:
 interpreter and imports, reading, encoding, the scan, probabilities, text and writing, against
-the fast path alone, the two timed round-robin (each round: the fast path in a fresh process,
-then the command), with the same threads. Quick mode: the first 10 kbp of the lambda phage
-genome and smaller subsamples.
+the fast path alone, timed round-robin (each round: the fast path in a fresh process, the run's
+first scan, which loads the model with torch and saves its plan, and a later scan, which reads the
+saved plan), with the same threads. Quick mode: the first 10 kbp of the lambda phage genome and
+smaller subsamples.
 """
 
 from __future__ import annotations
@@ -124,10 +125,14 @@ def _cli_scan(run_dir: Path, fasta: Path, out: Path, threads: int, env: dict | N
     return {"seconds": seconds, "cpu_seconds": cpu, "output_mb": out.stat().st_size / 2**20}
 
 
-def _fast_and_cli(path: Path, limit: int | None, rounds: int) -> tuple[dict, float, dict]:
-    """The fast path alone (:func:`_fast_scan`, a fresh process) and the command, round-robin after
-    one untimed command (numba's cache, the page cache): ``(fast, its peak RSS, command)``, medians."""
-    fast, peaks, cli = [], [], []
+def _fast_and_cli(path: Path, limit: int | None, rounds: int) -> tuple[dict, float, dict, dict]:
+    """The fast path alone (:func:`_fast_scan`, a fresh process), the run's first command (no saved
+    plan: the model loaded with torch, its plan saved) and a later one (the saved plan), round-robin
+    after one untimed command (numba's cache, the page cache): ``(fast, its peak RSS, later command,
+    first command)``, medians."""
+    from motifnet.scan.saved_plan import plan_path
+
+    fast, peaks, later, first = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         run_dir, out = _run_folder(Path(tmp) / "run"), Path(tmp) / "scan.bedgraph"
         fasta = _scan_fasta(path, limit, Path(tmp))
@@ -136,10 +141,14 @@ def _fast_and_cli(path: Path, limit: int | None, rounds: int) -> tuple[dict, flo
             result, peak = in_subprocess(_fast_scan, str(path), limit, 1)
             fast.append(result)
             peaks.append(peak)
-            cli.append(_cli_scan(run_dir, fasta, out, result["threads"]))
-    median = {key: float(np.median([r[key] for r in fast])) for key in ("seconds", "cpu_seconds")}
-    command = {key: float(np.median([r[key] for r in cli])) for key in ("seconds", "cpu_seconds", "output_mb")}
-    return {**fast[0], **median}, max(peaks), command
+            plan_path(run_dir).unlink()
+            first.append(_cli_scan(run_dir, fasta, out, result["threads"]))
+            later.append(_cli_scan(run_dir, fasta, out, result["threads"]))
+
+    def medians(results: list[dict], keys: tuple[str, ...] = ("seconds", "cpu_seconds", "output_mb")) -> dict:
+        return {key: float(np.median([r[key] for r in results])) for key in keys}
+
+    return {**fast[0], **medians(fast, ("seconds", "cpu_seconds"))}, max(peaks), medians(later), medians(first)
 
 
 def _first_scans(path: Path, limit: int | None, threads: int) -> dict:
@@ -223,7 +232,7 @@ def run(quick: bool = False) -> dict:
 
     path, limit = (LAMBDA, 10_000) if quick else (ECOLI, None)
     batched_windows, single_windows = (1_000, 100) if quick else (20_000, 1_000)
-    fast, peak_mb, command = _fast_and_cli(path, limit, 1 if quick else 3)
+    fast, peak_mb, command, first_command = _fast_and_cli(path, limit, 1 if quick else 3)
     if quick:  # no subprocess start-up in the smoke test; the peak is then this process's
         large, large_peak_mb = _fast_scan(str(path), limit, 1, "encode"), peak_rss_mb()
     else:
@@ -285,6 +294,10 @@ def run(quick: bool = False) -> dict:
             seconds=round(command["seconds"], 2), cpu_seconds=round(command["cpu_seconds"], 2),
             fast_path_seconds=round(fast["seconds"], 2), output_mb=round(command["output_mb"], 1),
             threads=fast["threads"]),
+        row("motifnet scan, end to end: a later scan of a run (its saved plan, no torch) vs its first "
+            "(the model loaded with torch, the plan saved)", _sig(command["seconds"]), _sig(first_command["seconds"]),
+            unit="s", higher_is_better=False, cpu_seconds=round(command["cpu_seconds"], 2),
+            first_cpu_seconds=round(first_command["cpu_seconds"], 2), threads=fast["threads"]),
         _first_scan_row(first_scans),
         row("fast path vs one window at a time", _sig(fast_mbps), _sig(single_mbps), unit="Mbp/s",
             windows_timed=single_windows, extrapolated_genome_seconds=round(windows / single_windows * single_s, 1),
@@ -300,10 +313,12 @@ def run(quick: bool = False) -> dict:
         "the wall time could at best be cpu_seconds / 2; cpu_ratio compares CPU seconds (extrapolated reference / fast), "
         "the ratio least disturbed by load that changes between the timed sections. The end-to-end row: "
         "`motifnet scan --quiet --threads <the fast path's>` of the same genome in a fresh process (Python "
-        "start-up, torch and numba imports, gzip FASTA reading, encoding, the scan, probabilities, bedGraph "
-        "text, writing; after one untimed run), timed round-robin with the fast path alone (each in its own "
-        "process), medians of rounds; its ratio is the fraction of the fast path's speed that the command "
-        "reaches, and cpu_seconds is the command's process CPU time. The first-run row: numba's cache in a new "
+        "start-up, numba import, the run's saved plan, gzip FASTA reading, encoding, the scan, probabilities, "
+        "bedGraph text, writing; after one untimed run, which saved the plan), timed round-robin with the fast "
+        "path alone (each in its own process) and with the run's first scan (its saved plan deleted: torch "
+        "imported, the model loaded, the plan saved), medians of rounds; its ratio is the fraction of the fast "
+        "path's speed that the command reaches, and cpu_seconds is the command's process CPU time. The "
+        "first-run row: numba's cache in a new "
         "empty folder (NUMBA_CACHE_DIR), filled by `python -m motifnet.precompile` as `make` does after "
         "installing, then two runs of the command (seconds of each, lower is better); "
         "first_without_precompile_seconds: the first run with an empty cache and no precompile. The fast "

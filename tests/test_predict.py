@@ -3,6 +3,8 @@ shared toy models: batch-size invariance, eval mode, gradients, strands."""
 
 from __future__ import annotations
 
+import warnings
+
 import sys
 from pathlib import Path
 
@@ -150,6 +152,25 @@ def test_activate_and_probabilities_by_task():
     torch.testing.assert_close(activate("regression", t, "poisson"), torch.exp(t))
     assert activate("regression", t) is t
     np.testing.assert_allclose(probabilities(logits, "binary"), torch.sigmoid(t).numpy())
+
+
+@pytest.mark.parametrize("task, loss", [("binary", "mse"), ("multilabel", "mse"), ("multiclass", "mse"),
+                                        ("regression", "mse"), ("regression", "poisson")])
+def test_probabilities_in_numpy_are_torchs_activation_to_float32_rounding(task, loss):
+    """The NumPy activation (scans run without torch) gives torch's, extremes included: sigmoid 0
+    and 1, an overflowing Poisson rate inf, no warning."""
+    logits = np.random.default_rng(0).normal(0, 6, (2000, 3)).astype(np.float32)
+    logits[:3] = [[-200.0, 200.0, 0.0], [-88.0, 88.0, 100.0], [1e-30, -1e-30, 30.0]]
+    expected = activate(task, torch.from_numpy(logits), loss).numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = probabilities(logits, task, loss)
+    assert got.dtype == np.float32 and got.shape == logits.shape
+    finite = np.isfinite(expected)
+    np.testing.assert_array_equal(np.isfinite(got), finite)
+    np.testing.assert_array_equal(got[~finite], expected[~finite])
+    # NumPy's rounds once from float64; torch's float32 kernels are a few units in the last place off
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=2e-6, atol=1e-30)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -109,27 +109,30 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def set_cpu_threads(threads: int | str | None = "auto") -> int:
-    """Set torch's intra-op CPU threads and return the number set.
+def set_cpu_threads(threads: int | str | None = "auto", with_torch: bool = True) -> int:
+    """Set torch's intra-op CPU threads (and numba's) and return the number set.
 
     ``"auto"``: the cores that other work leaves free (cores minus the 1-minute load average,
     rounded, at least 1, at most torch's default). On a busy machine this matters: threads that
     wait for each other on oversubscribed cores made a DeepBind step 5-10x slower in our tests.
-    None leaves torch's setting alone.
+    None leaves torch's setting alone. ``with_torch=False`` sets numba's alone, without importing
+    torch (work that runs no torch: a scan from a saved plan); "auto" is then at most the usable cores.
 
     Raises:
         MotifnetError: not "auto", None or a positive integer.
     """
     import os
 
-    import torch
-
+    torch = None
+    if with_torch:
+        import torch
+    default = torch.get_num_threads() if torch is not None else available_cores()
     if threads is None:
-        return torch.get_num_threads()
+        return default
     if threads == "auto":
         cores = os.cpu_count() or 1
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-        chosen = max(1, min(torch.get_num_threads(), round(cores - load)))
+        chosen = max(1, min(default, round(cores - load)))
     else:
         try:
             chosen = int(threads)
@@ -138,7 +141,8 @@ def set_cpu_threads(threads: int | str | None = "auto") -> int:
         if chosen < 1:
             raise MotifnetError(f"threads must be 'auto' or a positive integer, got {threads!r}")
     _set_numba_threads(chosen)  # first: starting numba's OpenMP layer may reset torch's threads
-    torch.set_num_threads(chosen)
+    if torch is not None:
+        torch.set_num_threads(chosen)
     return chosen
 
 

@@ -134,11 +134,18 @@ def activate(task: str, logits, regression_loss: str = "mse"):
 
 
 def probabilities(logits: np.ndarray, task: str, regression_loss: str = "mse") -> np.ndarray:
-    """:func:`activate` on a NumPy array: float32 ``[n, T]``."""
-    import torch
-
-    logits = torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))
-    return activate(task, logits, regression_loss).numpy()
+    """:func:`activate` on a NumPy array, in NumPy (no torch): float32 ``[n, T]``, computed in
+    float64 and rounded once (torch's float32 kernels agree to a relative 2e-6)."""
+    logits = np.asarray(logits, dtype=np.float32).astype(np.float64)
+    with np.errstate(over="ignore"):  # overflow to inf: sigmoid 0, a Poisson rate inf (as torch gives)
+        if task in ("binary", "multilabel"):
+            out = 1 / (1 + np.exp(-logits))
+        elif task == "multiclass":
+            shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            out = shifted / shifted.sum(axis=-1, keepdims=True)
+        else:
+            out = np.exp(logits) if regression_loss == "poisson" else logits
+        return out.astype(np.float32)
 
 
 def predict_logits(model: nn.Module, tokens, batch_size: int = DEFAULT_BATCH_SIZE,

@@ -7,7 +7,9 @@ A run folder holds:
   ``alphabet``, ``input_length``, ``training`` (the fit options) and ``seed``;
 - ``model.safetensors`` (best weights by the validation metric) and ``last.safetensors``;
 - ``optimizer.safetensors`` + ``state.json``: optimizer, scheduler and progress for ``resume``;
-- ``metrics.json`` and ``history.csv`` (one row per epoch).
+- ``metrics.json`` and ``history.csv`` (one row per epoch);
+- after a scan on the fast path, ``model.scan.npz`` / ``last.scan.npz``: the scan's saved plan
+  (:mod:`motifnet.scan.saved_plan`; safe to delete).
 
 An *ensemble* folder (:func:`write_ensemble`) holds member run folders (``fold1/``, ...) and a
 ``config.json`` with an ``ensemble`` entry naming them; :func:`load_run` loads it as one model,

@@ -63,13 +63,18 @@ def _model(args: argparse.Namespace) -> int:
     from motifnet.runs import load_run
     from motifnet.predict import probabilities
     from motifnet.scan import PeakCaller, ScanSummary, check_window, scan_records, target_index
+    from motifnet.scan.saved_plan import load_saved_run, save_plan
     from motifnet.strands import default_strands
 
-    set_cpu_threads(args.threads)
-    trained = load_run(args.run, device=args.device, weights=args.weights)
+    saved = None
+    if args.method != "window" and args.device == "cpu":
+        saved = load_saved_run(args.run, args.weights, args.window)  # no torch: the plan a scan saved
+    set_cpu_threads(args.threads, with_torch=saved is None)
+    trained = saved or load_run(args.run, device=args.device, weights=args.weights)
     trained.require_sequence_only("scan")
     window = trained.input_length if args.window is None else args.window
-    check_window(trained.model, window)
+    if saved is None:
+        check_window(trained.model, window)
     target = target_index(trained.target_names, args.target)
     target_name = trained.target_names[target]
     strands = args.strands or default_strands(trained.alphabet, genome=True)
@@ -96,6 +101,8 @@ def _model(args: argparse.Namespace) -> int:
         with atomic_write(args.peaks) as handle:
             for index, peak in enumerate(peaks, start=1):
                 handle.write(peak.bed(index, window))
+    if saved is None and summary.method == "fast":
+        save_plan(trained, args.weights, window)  # the next scan of this run starts without torch
     for record, length in summary.skipped:
         print(f"skipped {record}: {length} bp is shorter than the {window} bp window", file=sys.stderr)
     print(f"{args.out}: {summary.windows} windows on {summary.records} record(s), {summary.bases} bp, "

@@ -200,11 +200,11 @@ def window_logits(plan: ConvPoolPlan, tokens: np.ndarray, window: int, stride: i
     :func:`pool_windows` and the module itself, in slices. Same arguments and errors as
     :func:`pool_windows`.
     """
-    import torch
-
-    from motifnet.devices import eval_mode
-
     if plan.dense is None:
+        import torch
+
+        from motifnet.devices import eval_mode
+
         pooled = pool_windows(plan, tokens, window, stride, n_windows)
         with torch.no_grad(), eval_mode(plan.head):  # an empty pooled array gives the head's [0, T]
             parts = [plan.head(torch.from_numpy(pooled[i : i + 65536])).float().numpy()

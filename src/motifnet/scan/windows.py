@@ -12,7 +12,9 @@ Two ways give the same logits to float tolerance (tested):
 - the *fast path* (:mod:`motifnet.scan.fast`; DeepBind-like conv + global pooling models, CPU):
   one convolution pass per chunk, each window pooled from it with its edge positions computed
   from its own bases, then the model's dense head (:mod:`motifnet.scan.head`: on all cores when
-  it is a Linear/ReLU stack). ``method="auto"`` takes it when it applies.
+  it is a Linear/ReLU stack). ``method="auto"`` takes it when it applies. A run's fast path can
+  also be read from the plan a scan saved beside its weights (:mod:`motifnet.scan.saved_plan`),
+  with no torch.
 
 Strands (:mod:`motifnet.strands`). DNA is scanned on both strands by default (``strands="both"``):
 a window and its reverse complement are scored and combined by ``combine``: ``"max"`` (the default,
@@ -38,12 +40,14 @@ import numpy as np
 
 from motifnet.errors import MotifnetError
 from motifnet.sequence import encode, reverse_complement_tokens
-from motifnet.strands import STRANDS, check_combine, check_strands, combine_strands, default_strands, reads_both_strands
+from motifnet.strands import STRANDS, check_combine, check_strands, combine_strands, default_strands
 from motifnet.devices import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
+
+    from motifnet.scan.saved_plan import SavedPlan
 
 METHODS = ("auto", "fast", "window")
 DEFAULT_CHUNK_SIZE = 1 << 18
@@ -95,18 +99,17 @@ class _StrandSetup:
     regression_loss: str = "mse"
 
 
-def _strand_setup(model: nn.Module, strands: str, alphabet: str, combine: str = "max", task: str = "binary",
-                  regression_loss: str = "mse") -> _StrandSetup:
-    from motifnet.models import ReverseComplement
+def _strand_setup(model: nn.Module | SavedPlan, strands: str, alphabet: str, combine: str = "max",
+                  task: str = "binary", regression_loss: str = "mse") -> _StrandSetup:
+    from motifnet.scan.saved_plan import strand_rule
 
     check_strands(strands, STRANDS, alphabet)
     check_combine(combine)
-    if isinstance(model, ReverseComplement):
-        return _StrandSetup(model.model, (1, -1), model.mode, True)
-    if reads_both_strands(model):
-        return _StrandSetup(model, (1, -1), "max", True)
+    core, rule = strand_rule(model)
+    if rule != "none":
+        return _StrandSetup(core, (1, -1), rule, True)
     compute = {"forward": (1,), "reverse": (-1,), "both": (1, -1)}[strands]
-    return _StrandSetup(model, compute, combine, False, task, regression_loss)
+    return _StrandSetup(core, compute, combine, False, task, regression_loss)
 
 
 def _combine(per_strand: list[np.ndarray], setup: _StrandSetup) -> tuple[np.ndarray, np.ndarray]:
@@ -194,19 +197,22 @@ def fast_path_available(model: nn.Module, window: int, device: torch.device | st
 
 
 def _fast_plan(setup: _StrandSetup, window: int, device):
-    """The fast path's :class:`~motifnet.scan.fast.ConvPoolPlan`, or None (another device, another model)."""
+    """The fast path's :class:`~motifnet.scan.fast.ConvPoolPlan`, or None (another device, another
+    model, a window shorter than a saved plan's filters)."""
     from motifnet.devices import model_device
-    from motifnet.scan.fast import conv_pool_plan
+    from motifnet.scan.fast import ConvPoolPlan, conv_pool_plan
 
     if device is not None and str(device) != "cpu":
         return None
+    if isinstance(setup.core, ConvPoolPlan):
+        return setup.core if window >= setup.core.filter_length else None
     if model_device(setup.core).type != "cpu":
         return None
     return conv_pool_plan(setup.core, window)
 
 
 def scan_tokens(
-    model: nn.Module,
+    model: nn.Module | SavedPlan,
     tokens: np.ndarray,
     window: int,
     stride: int = 1,
@@ -223,7 +229,8 @@ def scan_tokens(
     """Score every window of one long token sequence, chunk by chunk.
 
     Args:
-        model: scored in eval mode, on either path (its training flag is left as it was).
+        model: scored in eval mode, on either path (its training flag is left as it was); or a
+            :class:`~motifnet.scan.saved_plan.SavedPlan` (the fast path alone).
         tokens: uint8 ``[length]``.
         window: window length L; stride: step S between window starts.
         strands, alphabet: see the module doc.
@@ -239,6 +246,7 @@ def scan_tokens(
         MotifnetError: a bad method, stride or strands, or 'fast' where the fast path does not apply.
     """
     from motifnet.scan.fast import window_logits
+    from motifnet.scan.saved_plan import SavedPlan
 
     if method not in METHODS:
         raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
@@ -251,6 +259,9 @@ def scan_tokens(
         if plan is None and method == "fast":
             raise MotifnetError("the fast path needs a DeepBind-like model (one conv + global pooling) on the CPU "
                                 "and a window at least as long as its filters; use method auto or window")
+    if plan is None and isinstance(model, SavedPlan):
+        raise MotifnetError("a saved scan plan scores on the fast path only: on the CPU, windows at least as long "
+                            "as its filters; load the run (motifnet.runs.load_run) for any other scan")
     tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
     total = window_count(len(tokens), window, stride)
     per_chunk = max(1, (max(chunk_size, window) - window) // stride + 1)
@@ -277,7 +288,7 @@ def scan_tokens(
 
 
 def scan_records(
-    model: nn.Module,
+    model: nn.Module | SavedPlan,
     records: Iterable[tuple[str, str | np.ndarray]],
     window: int,
     stride: int = 1,

@@ -1,0 +1,139 @@
+"""The fast path's tables saved beside a run's weights, so that a later scan needs no torch.
+
+A :class:`~motifnet.scan.fast.ConvPoolPlan` is read from the model, and loading the model imports
+torch: about a second, a third of ``motifnet scan`` of a bacterial genome. ``motifnet scan`` of a
+run on the fast path therefore leaves the plan in the run folder, as ``samtools faidx`` leaves a
+``.fai`` beside a FASTA: ``model.scan.npz`` for the best weights, ``last.scan.npz`` for the last.
+A later scan of the run reads it (NumPy and numba only) and scores exactly what the model scores.
+
+The file holds a digest of the run's config, its weights and the code that builds and runs the
+plan; a plan whose digest differs from the current one is not used (and is replaced after the
+scan). Only plans with a dense head (:class:`~motifnet.scan.head.DenseStack`) are saved: any
+other head needs torch anyway. Written atomically; a folder that cannot be written is scanned
+all the same, without saving. The file is safe to delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from motifnet.errors import MotifnetError
+from motifnet.io.files import atomic_write
+from motifnet.runs import BEST_WEIGHTS, CONFIG_FILE, ENSEMBLE_KEY, LAST_WEIGHTS, Run, read_config
+from motifnet.scan.fast import ConvPoolPlan, conv_pool_plan
+from motifnet.scan.head import DenseStack
+
+PLAN_FILES = {"best": "model.scan.npz", "last": "last.scan.npz"}
+WEIGHT_FILES = {"best": BEST_WEIGHTS, "last": LAST_WEIGHTS}
+STRAND_RULES = ("none", "max", "mean")
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A model as the fast path scores it.
+
+    Attributes:
+        plan: the plan of the model that scores one strand (a ``ReverseComplement`` wrapper's inner model).
+        strand_rule: ``"none"``: the model scores the strand it is given; ``"max"`` / ``"mean"``: it
+            combines both strands itself, by this rule (DeepBind ``strands="both"``, the wrapper).
+    """
+
+    plan: ConvPoolPlan
+    strand_rule: str = "none"
+
+
+def strand_rule(model) -> tuple[object, str]:
+    """``(the model that scores one strand, its strand rule)`` of a model or a :class:`SavedPlan`
+    (see :attr:`SavedPlan.strand_rule`)."""
+    from motifnet.strands import reads_both_strands
+
+    if isinstance(model, SavedPlan):
+        return model.plan, model.strand_rule
+    if type(model).__name__ == "ReverseComplement":
+        return model.model, model.mode
+    return model, ("max" if reads_both_strands(model) else "none")
+
+
+def plan_path(run_dir: str | Path, weights: str = "best") -> Path:
+    """Where the plan of the run's ``weights`` ("best" or "last") is saved."""
+    return Path(run_dir) / PLAN_FILES[weights]
+
+
+def plan_digest(run_dir: str | Path, weights: str = "best") -> str:
+    """sha256 of the run's config and weights files and of the source of the plan's code.
+
+    Raises:
+        OSError: a file cannot be read.
+    """
+    from motifnet.scan import fast, head, lanes
+
+    digest = hashlib.sha256()
+    code = [Path(module.__file__) for module in (fast, head, lanes)] + [Path(__file__)]
+    for path in [Path(run_dir) / CONFIG_FILE, Path(run_dir) / WEIGHT_FILES[weights], *code]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def save_plan(run: Run, weights: str, window: int) -> Path | None:
+    """Save the fast-path plan of ``run`` (loaded with ``weights``) for windows of ``window`` bp.
+
+    Returns the file, or None where nothing is saved: an ensemble, a model off the fast path or
+    without a dense head, or a folder that cannot be written.
+    """
+    if run.config.get(ENSEMBLE_KEY):
+        return None
+    core, rule = strand_rule(run.model)
+    plan = conv_pool_plan(core, window)
+    if plan is None or plan.dense is None:
+        return None
+    arrays = {
+        "digest": np.array(plan_digest(run.path, weights)), "strand_rule": np.array(rule),
+        "pool": np.array(plan.pool), "left_steps": plan.left_steps, "right_steps": plan.right_steps,
+        "sizes": np.array([plan.n_filters, plan.filter_length, plan.pad_width], dtype=np.int64),
+        "dense_widths": plan.dense.widths, "dense_params": plan.dense.params,
+    }
+    path = plan_path(run.path, weights)
+    try:
+        with atomic_write(path, "wb") as handle:
+            np.savez(handle, **arrays)
+    except MotifnetError:
+        return None
+    return path
+
+
+def load_saved_run(run_dir: str | Path, weights: str = "best", window: int | None = None) -> Run | None:
+    """The run as a :class:`Run` whose model is its :class:`SavedPlan`, if a current plan is saved
+    and scores windows of ``window`` bp (default: the run's input length); else None.
+
+    Raises:
+        MotifnetError: not a run folder (:func:`motifnet.runs.read_config`).
+    """
+    config = read_config(run_dir)
+    path = plan_path(run_dir, weights)
+    if config.get(ENSEMBLE_KEY) or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["digest"]) != plan_digest(run_dir, weights):
+                return None
+            n_filters, filter_length, pad_width = (int(size) for size in saved["sizes"])
+            plan = ConvPoolPlan(
+                left_steps=saved["left_steps"], right_steps=saved["right_steps"], n_filters=n_filters,
+                filter_length=filter_length, pad_width=pad_width, pool=str(saved["pool"]), head=None,
+                dense=DenseStack(widths=saved["dense_widths"], params=saved["dense_params"]),
+            )
+            rule = str(saved["strand_rule"])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None  # unreadable or of another layout: the model is loaded instead
+    window = int(config["input_length"]) if window is None else window
+    if rule not in STRAND_RULES or window < filter_length:
+        return None
+    return Run(path=Path(run_dir), model=SavedPlan(plan, rule), config=config)
+
+
+__all__ = ["PLAN_FILES", "SavedPlan", "load_saved_run", "plan_digest", "plan_path", "save_plan", "strand_rule"]
