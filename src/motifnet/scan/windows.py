@@ -91,7 +91,7 @@ class ScanSummary:
 
 @dataclass
 class _StrandSetup:
-    core: object  # the model whose conv_features / pool_head the fast path uses
+    core: object  # the model that scores one strand (or a saved plan's ConvPoolPlan)
     compute: tuple[int, ...]  # strands to score: (+1,), (-1,) or (+1, -1)
     combine: str  # 'max' or 'mean' (see motifnet.strands; a ReverseComplement model's: of its logits)
     internal: bool  # the model combines the strands itself
