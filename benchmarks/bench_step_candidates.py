@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import interleaved_seconds, machine, row  # noqa: E402
-from bench_threads import BATCH, families, step_function  # noqa: E402
+from bench_threads import BATCH, families, model_and_batch, step_function  # noqa: E402
 
 
 def _channels_last_forward(self, input, weight, bias):
@@ -51,20 +51,16 @@ def channels_last_convolutions(model):
     return model
 
 
-def first_loss(name: str, preset: str | None, params: dict, length: int, classes: int, bf16: bool) -> float:
-    """The cross-entropy of a fresh model's first forward pass on the benchmark batch."""
+def first_loss(name: str, preset: str | None, params: dict, length: int, classes: int,
+               amp: str | None = None) -> float:
+    """The cross-entropy of a fresh model's first forward pass on the benchmark batch, under
+    autocast to ``amp`` ('bfloat16') or in float32."""
     import torch
     import torch.nn.functional as F
 
-    from motifnet.models import build
-
-    torch.manual_seed(0)
-    model = build(name, classes, length, preset=preset, **params).train()
-    tokens = torch.randint(4, (BATCH, length), generator=torch.Generator().manual_seed(0))
-    x = F.one_hot(tokens, 4).transpose(1, 2).float().contiguous()
-    y = torch.randint(classes, (BATCH,), generator=torch.Generator().manual_seed(1))
+    model, x, y = model_and_batch(name, preset, params, length, classes)
     torch.manual_seed(0)  # the same dropout masks in both precisions
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16), torch.no_grad():
+    with torch.autocast("cpu", dtype=getattr(torch, amp) if amp else None, enabled=amp is not None), torch.no_grad():
         return float(F.cross_entropy(model(x), y))
 
 
@@ -97,8 +93,8 @@ def run(quick: bool = False) -> dict:
         rows.append(row(f"{label}: torch.compile vs eager", BATCH / times["compiled"][0], BATCH / eager,
                         unit="seq/s", compile_s=round(compile_s, 1),
                         break_even_steps=round(compile_s / saved) if saved > 0 else None))
-        difference = (first_loss(name, preset, params, length, classes, bf16=True)
-                      - first_loss(name, preset, params, length, classes, bf16=False))
+        difference = (first_loss(name, preset, params, length, classes, amp="bfloat16")
+                      - first_loss(name, preset, params, length, classes))
         rows.append(row(f"{label}: bf16 autocast vs float32", BATCH / times["bf16"][0], BATCH / eager,
                         unit="seq/s", loss_difference=float(f"{difference:.2g}")))
         rows.append(row(f"{label}: channels-last convolutions vs eager", BATCH / times["channels-last"][0],

@@ -36,6 +36,22 @@ def families() -> list[tuple[str, str, str | None, dict, int, int]]:
     return classroom + EXTRA
 
 
+def model_and_batch(name: str, preset: str | None, params: dict, length: int, classes: int, batch: int = BATCH,
+                    device="cpu"):
+    """A fresh model (seed 0, training mode) on ``device`` and the fixed random batch ``(x, y)`` it trains on."""
+    import torch
+    import torch.nn.functional as F
+
+    from motifnet.models import build
+
+    torch.manual_seed(0)
+    model = build(name, classes, length, preset=preset, **params).to(device).train()
+    tokens = torch.randint(4, (batch, length), generator=torch.Generator().manual_seed(0))
+    x = F.one_hot(tokens, 4).transpose(1, 2).float().contiguous().to(device)
+    y = torch.randint(classes, (batch,), generator=torch.Generator().manual_seed(1)).to(device)
+    return model, x, y
+
+
 def step_function(name: str, preset: str | None, params: dict, length: int, classes: int, batch: int = BATCH,
                   compile: bool = False, amp: str | None = None, device: str = "cpu"):
     """A fresh model and a function running one training step of it on a fixed random batch.
@@ -47,17 +63,11 @@ def step_function(name: str, preset: str | None, params: dict, length: int, clas
     import torch
     import torch.nn.functional as F
 
-    from motifnet.models import build
-
-    torch.manual_seed(0)
     where = torch.device(device)
-    model = build(name, classes, length, preset=preset, **params).to(where).train()
+    model, x, y = model_and_batch(name, preset, params, length, classes, batch, where)
     forward = torch.compile(model) if compile else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
     scaler = torch.amp.GradScaler(where.type, enabled=amp == "float16")
-    tokens = torch.randint(4, (batch, length), generator=torch.Generator().manual_seed(0))
-    x = F.one_hot(tokens, 4).transpose(1, 2).float().contiguous().to(where)
-    y = torch.randint(classes, (batch,), generator=torch.Generator().manual_seed(1)).to(where)
     dtype = getattr(torch, amp) if amp else None
     finish = torch.cuda.synchronize if where.type == "cuda" else (lambda: None)
 
