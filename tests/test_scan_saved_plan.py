@@ -17,7 +17,7 @@ from motifnet.models import build, build_from_config
 from motifnet.runs import (BEST_WEIGHTS, CONFIG_FILE, LAST_WEIGHTS, load_run, read_json, save_weights, write_ensemble,
                            write_json)
 from motifnet.scan import scan_tokens
-from motifnet.scan.saved_plan import SavedPlan, load_saved_run, plan_path, save_plan
+from motifnet.scan.saved_plan import PLAN_CODE, SavedPlan, load_saved_run, plan_digest, plan_path, save_plan
 from motifnet.sequence import decode
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -51,12 +51,14 @@ def _logits(model, tokens, **options):
 
 @pytest.mark.parametrize("config", [{}, {"params": {"hidden": 5, "pool": "maxavg"}}, {"params": {"strands": "both"}},
                                     {"reverse_complement": "mean"}, {"reverse_complement": "max"},
+                                    {"reverse_complement": "mean", "params": {"strands": "both"}},
                                     {"params": {"pad_input": False}}])
 def test_a_saved_plan_scores_exactly_as_the_model(tmp_path, config):
     params = {"n_filters": 8, "filter_length": 7, "hidden": 0, **config.get("params", {})}
     run = _run_of(tmp_path / "run", {"name": "deepbind", **config, "params": params})
+    digest = plan_digest(run)
     trained = load_run(run)
-    assert save_plan(trained, "best", 30) == plan_path(run)
+    assert save_plan(trained, "best", 30, digest) == plan_path(run)
     saved = load_saved_run(run)
     assert isinstance(saved.model, SavedPlan) and saved.config == trained.config
     tokens = np.random.default_rng(1).integers(0, 5, 500).astype(np.uint8)
@@ -103,7 +105,7 @@ def test_the_last_weights_have_their_own_plan(tmp_path):
 def test_a_corrupt_or_foreign_plan_file_is_ignored_and_rewritten(tmp_path):
     run, fasta = make_run(tmp_path / "run"), _fasta(tmp_path)
     expected = _scan(run, fasta, tmp_path / "a.bedgraph")
-    for junk in (b"not a zip", plan_path(run).read_bytes()[:100]):
+    for junk in (b"", b"not a zip", plan_path(run).read_bytes()[:100]):
         plan_path(run).write_bytes(junk)
         assert load_saved_run(run) is None
         assert _scan(run, fasta, tmp_path / "b.bedgraph") == expected
@@ -137,7 +139,33 @@ def test_no_plan_for_ensembles_other_heads_windows_or_an_unwritable_folder(tmp_p
 
 def test_a_saved_plan_refuses_the_window_path(tmp_path):
     run = make_run(tmp_path / "run")
-    save_plan(load_run(run), "best", 30)
+    save_plan(load_run(run), "best", 30, plan_digest(run))
     tokens = np.zeros(100, np.uint8)
     with pytest.raises(MotifnetError, match="fast path only"):
         _logits(load_saved_run(run).model, tokens, method="window")
+
+
+def test_weights_replaced_while_a_scan_runs_never_get_the_old_plan(tmp_path):
+    """The digest is taken before the model is loaded: a plan saved after new weights landed is
+    filed under the old weights' digest, which the new weights never match."""
+    run = make_run(tmp_path / "run")
+    make_run(tmp_path / "other", seed=5)
+    digest = plan_digest(run)
+    trained = load_run(run)
+    (run / BEST_WEIGHTS).write_bytes((tmp_path / "other" / BEST_WEIGHTS).read_bytes())  # a new best lands
+    save_plan(trained, "best", 30, digest)
+    assert load_saved_run(run) is None
+
+
+def test_the_digest_covers_the_run_and_the_code_the_plan_freezes(tmp_path):
+    run = make_run(tmp_path / "run")
+    package = Path(__import__("motifnet").__file__).parent
+    covered = {path.relative_to(package).as_posix() for pattern in PLAN_CODE for path in package.glob(pattern)}
+    assert {"scan/fast.py", "scan/head.py", "scan/lanes.py", "scan/saved_plan.py", "models/deepbind.py",
+            "models/layers.py", "models/__init__.py", "strands.py"} <= covered
+    before = plan_digest(run)
+    (run / "config.json").write_text((run / "config.json").read_text().replace('"seed": 0', '"seed": 1'))
+    assert plan_digest(run) != before
+    assert plan_digest(run, "last") is None  # no last weights
+    with pytest.raises(MotifnetError, match="weights must be"):
+        load_saved_run(run, "other")

@@ -137,7 +137,7 @@ def probabilities(logits: np.ndarray, task: str, regression_loss: str = "mse") -
     """:func:`activate` on a NumPy array, in NumPy (no torch): float32 ``[n, T]``, computed in
     float64 and rounded once (torch's float32 kernels agree to a relative 2e-6)."""
     logits = np.asarray(logits, dtype=np.float32).astype(np.float64)
-    with np.errstate(over="ignore"):  # overflow to inf: sigmoid 0, a Poisson rate inf (as torch gives)
+    with np.errstate(over="ignore", invalid="ignore"):  # as torch: sigmoid 0, a rate inf, softmax of inf NaN
         if task in ("binary", "multilabel"):
             out = 1 / (1 + np.exp(-logits))
         elif task == "multiclass":

@@ -63,14 +63,18 @@ def _model(args: argparse.Namespace) -> int:
     from motifnet.runs import load_run
     from motifnet.predict import probabilities
     from motifnet.scan import PeakCaller, ScanSummary, check_window, scan_records, target_index
-    from motifnet.scan.saved_plan import load_saved_run, save_plan
+    from motifnet.scan.saved_plan import load_saved_run, plan_digest, save_plan
     from motifnet.strands import default_strands
 
-    saved = None
-    if args.method != "window" and args.device == "cpu":
-        saved = load_saved_run(args.run, args.weights, args.window)  # no torch: the plan a scan saved
+    digest = saved = None
+    if args.method != "window" and args.device == "cpu":  # the fast path may run: a saved plan may serve
+        digest = plan_digest(args.run, args.weights)  # before loading: never newer than the weights loaded
+        saved = load_saved_run(args.run, args.weights, args.window, digest)  # no torch
     set_cpu_threads(args.threads, with_torch=saved is None)
-    trained = saved or load_run(args.run, device=args.device, weights=args.weights)
+    if saved is not None:
+        trained = saved  # its plan scores every window at least as long as its filters
+    else:
+        trained = load_run(args.run, device=args.device, weights=args.weights)
     trained.require_sequence_only("scan")
     window = trained.input_length if args.window is None else args.window
     if saved is None:
@@ -102,7 +106,7 @@ def _model(args: argparse.Namespace) -> int:
             for index, peak in enumerate(peaks, start=1):
                 handle.write(peak.bed(index, window))
     if saved is None and summary.method == "fast":
-        save_plan(trained, args.weights, window)  # the next scan of this run starts without torch
+        save_plan(trained, args.weights, window, digest)  # the next scan of this run starts without torch
     for record, length in summary.skipped:
         print(f"skipped {record}: {length} bp is shorter than the {window} bp window", file=sys.stderr)
     print(f"{args.out}: {summary.windows} windows on {summary.records} record(s), {summary.bases} bp, "

@@ -4,13 +4,15 @@ A :class:`~motifnet.scan.fast.ConvPoolPlan` is read from the model, and loading 
 torch: about a second, a third of ``motifnet scan`` of a bacterial genome. ``motifnet scan`` of a
 run on the fast path therefore leaves the plan in the run folder, as ``samtools faidx`` leaves a
 ``.fai`` beside a FASTA: ``model.scan.npz`` for the best weights, ``last.scan.npz`` for the last.
-A later scan of the run reads it (NumPy and numba only) and scores exactly what the model scores.
+A later scan of the run reads it (NumPy and numba only) and scores what the model's fast path
+scores, to the bit.
 
 The file holds a digest of the run's config, its weights and the code that builds and runs the
-plan; a plan whose digest differs from the current one is not used (and is replaced after the
-scan). Only plans with a dense head (:class:`~motifnet.scan.head.DenseStack`) are saved: any
-other head needs torch anyway. Written atomically; a folder that cannot be written is scanned
-all the same, without saving. The file is safe to delete.
+plan (:func:`plan_digest`, taken before the model is loaded, so a plan is never filed under
+weights newer than its own); a plan whose digest differs from the current one is not used (and
+is replaced after the scan). Only plans with a dense head (:class:`~motifnet.scan.head.DenseStack`)
+are saved: any other head needs torch anyway. Written atomically; a folder that cannot be written
+is scanned all the same, without saving. The file is safe to delete.
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ from motifnet.io.files import atomic_write
 from motifnet.runs import BEST_WEIGHTS, CONFIG_FILE, ENSEMBLE_KEY, LAST_WEIGHTS, Run, read_config
 from motifnet.scan.fast import ConvPoolPlan, conv_pool_plan
 from motifnet.scan.head import DenseStack
+from motifnet.strands import COMBINE
 
 PLAN_FILES = {"best": "model.scan.npz", "last": "last.scan.npz"}
 WEIGHT_FILES = {"best": BEST_WEIGHTS, "last": LAST_WEIGHTS}
-STRAND_RULES = ("none", "max", "mean")
+STRAND_RULES = ("none", *COMBINE)
+PACKAGE = Path(__file__).resolve().parents[1]
+PLAN_CODE = ("scan/*.py", "models/*.py", "strands.py")
+"""The sources a plan depends on (relative to the package): the scan, the models it reads, the strand rule."""
 
 
 @dataclass(frozen=True)
@@ -47,53 +53,49 @@ class SavedPlan:
     strand_rule: str = "none"
 
 
-def strand_rule(model) -> tuple[object, str]:
-    """``(the model that scores one strand, its strand rule)`` of a model or a :class:`SavedPlan`
-    (see :attr:`SavedPlan.strand_rule`)."""
-    from motifnet.strands import reads_both_strands
-
-    if isinstance(model, SavedPlan):
-        return model.plan, model.strand_rule
-    if type(model).__name__ == "ReverseComplement":
-        return model.model, model.mode
-    return model, ("max" if reads_both_strands(model) else "none")
-
-
 def plan_path(run_dir: str | Path, weights: str = "best") -> Path:
-    """Where the plan of the run's ``weights`` ("best" or "last") is saved."""
+    """Where the plan of the run's ``weights`` ("best" or "last") is saved.
+
+    Raises:
+        MotifnetError: another ``weights``.
+    """
+    if weights not in PLAN_FILES:
+        raise MotifnetError(f"weights must be 'best' or 'last', got {weights!r}")
     return Path(run_dir) / PLAN_FILES[weights]
 
 
-def plan_digest(run_dir: str | Path, weights: str = "best") -> str:
-    """sha256 of the run's config and weights files and of the source of the plan's code.
-
-    Raises:
-        OSError: a file cannot be read.
-    """
-    from motifnet.scan import fast, head, lanes
-
+def plan_digest(run_dir: str | Path, weights: str = "best") -> str | None:
+    """sha256 of the run's config and weights files and of the code a plan depends on
+    (:data:`PLAN_CODE`); None when a file cannot be read."""
+    plan_path(run_dir, weights)  # checks the name
+    code = sorted(path for pattern in PLAN_CODE for path in PACKAGE.glob(pattern))
     digest = hashlib.sha256()
-    code = [Path(module.__file__) for module in (fast, head, lanes)] + [Path(__file__)]
-    for path in [Path(run_dir) / CONFIG_FILE, Path(run_dir) / WEIGHT_FILES[weights], *code]:
-        digest.update(path.read_bytes())
+    try:
+        for path in [Path(run_dir) / CONFIG_FILE, Path(run_dir) / WEIGHT_FILES[weights], *code]:
+            digest.update(path.read_bytes())
+    except OSError:
+        return None
     return digest.hexdigest()
 
 
-def save_plan(run: Run, weights: str, window: int) -> Path | None:
-    """Save the fast-path plan of ``run`` (loaded with ``weights``) for windows of ``window`` bp.
+def save_plan(run: Run, weights: str, window: int, digest: str | None) -> Path | None:
+    """Save the fast-path plan of ``run`` (loaded with ``weights``) for windows of ``window`` bp,
+    under ``digest``: :func:`plan_digest` taken before the run was loaded.
 
-    Returns the file, or None where nothing is saved: an ensemble, a model off the fast path or
-    without a dense head, or a folder that cannot be written.
+    Returns the file, or None where nothing is saved: no digest, an ensemble, a model off the fast
+    path or without a dense head, or a folder that cannot be written.
     """
-    if run.config.get(ENSEMBLE_KEY):
+    from motifnet.scan.windows import core_and_strand_rule
+
+    if digest is None or run.config.get(ENSEMBLE_KEY):
         return None
-    core, rule = strand_rule(run.model)
+    core, rule = core_and_strand_rule(run.model)
     plan = conv_pool_plan(core, window)
     if plan is None or plan.dense is None:
         return None
     arrays = {
-        "digest": np.array(plan_digest(run.path, weights)), "strand_rule": np.array(rule),
-        "pool": np.array(plan.pool), "left_steps": plan.left_steps, "right_steps": plan.right_steps,
+        "digest": np.array(digest), "strand_rule": np.array(rule), "pool": np.array(plan.pool),
+        "left_steps": plan.left_steps, "right_steps": plan.right_steps,
         "sizes": np.array([plan.n_filters, plan.filter_length, plan.pad_width], dtype=np.int64),
         "dense_widths": plan.dense.widths, "dense_params": plan.dense.params,
     }
@@ -106,20 +108,23 @@ def save_plan(run: Run, weights: str, window: int) -> Path | None:
     return path
 
 
-def load_saved_run(run_dir: str | Path, weights: str = "best", window: int | None = None) -> Run | None:
-    """The run as a :class:`Run` whose model is its :class:`SavedPlan`, if a current plan is saved
-    and scores windows of ``window`` bp (default: the run's input length); else None.
+def load_saved_run(run_dir: str | Path, weights: str = "best", window: int | None = None,
+                   digest: str | None = None) -> Run | None:
+    """The run as a :class:`Run` whose model is its :class:`SavedPlan`, if a plan saved under the
+    current ``digest`` (default: :func:`plan_digest` now) scores windows of ``window`` bp (default:
+    the run's input length); else None.
 
     Raises:
-        MotifnetError: not a run folder (:func:`motifnet.runs.read_config`).
+        MotifnetError: not a run folder (:func:`motifnet.runs.read_config`), or another ``weights``.
     """
     config = read_config(run_dir)
     path = plan_path(run_dir, weights)
-    if config.get(ENSEMBLE_KEY) or not path.is_file():
+    digest = plan_digest(run_dir, weights) if digest is None else digest
+    if config.get(ENSEMBLE_KEY) or digest is None or not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as saved:
-            if str(saved["digest"]) != plan_digest(run_dir, weights):
+            if str(saved["digest"]) != digest:
                 return None
             n_filters, filter_length, pad_width = (int(size) for size in saved["sizes"])
             plan = ConvPoolPlan(
@@ -128,12 +133,12 @@ def load_saved_run(run_dir: str | Path, weights: str = "best", window: int | Non
                 dense=DenseStack(widths=saved["dense_widths"], params=saved["dense_params"]),
             )
             rule = str(saved["strand_rule"])
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return None  # unreadable or of another layout: the model is loaded instead
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
+        return None  # empty, unreadable or of another layout: the model is loaded instead
     window = int(config["input_length"]) if window is None else window
     if rule not in STRAND_RULES or window < filter_length:
         return None
     return Run(path=Path(run_dir), model=SavedPlan(plan, rule), config=config)
 
 
-__all__ = ["PLAN_FILES", "SavedPlan", "load_saved_run", "plan_digest", "plan_path", "save_plan", "strand_rule"]
+__all__ = ["PLAN_CODE", "PLAN_FILES", "SavedPlan", "load_saved_run", "plan_digest", "plan_path", "save_plan"]

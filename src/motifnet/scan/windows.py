@@ -40,7 +40,8 @@ import numpy as np
 
 from motifnet.errors import MotifnetError
 from motifnet.sequence import encode, reverse_complement_tokens
-from motifnet.strands import STRANDS, check_combine, check_strands, combine_strands, default_strands
+from motifnet.strands import (STRANDS, check_combine, check_strands, combine_strands, default_strands,
+                              reads_both_strands)
 from motifnet.devices import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
@@ -99,13 +100,27 @@ class _StrandSetup:
     regression_loss: str = "mse"
 
 
+def core_and_strand_rule(model: nn.Module | SavedPlan) -> tuple[object, str]:
+    """``(the model that scores the strand it is given, the rule by which model combines both)``:
+    ``"none"`` (it scores one strand), or ``"max"`` / ``"mean"`` of the logits. A saved plan keeps
+    its model's. A ``ReverseComplement`` wrapper around a model that combines the strands itself
+    (by their maximum) sees the same output on both strands: its rule is the inner model's."""
+    from motifnet.scan.saved_plan import SavedPlan
+
+    if isinstance(model, SavedPlan):
+        return model.plan, model.strand_rule
+    from motifnet.models import ReverseComplement
+
+    if isinstance(model, ReverseComplement):
+        return model.model, ("max" if reads_both_strands(model.model) else model.mode)
+    return model, ("max" if reads_both_strands(model) else "none")
+
+
 def _strand_setup(model: nn.Module | SavedPlan, strands: str, alphabet: str, combine: str = "max",
                   task: str = "binary", regression_loss: str = "mse") -> _StrandSetup:
-    from motifnet.scan.saved_plan import strand_rule
-
     check_strands(strands, STRANDS, alphabet)
     check_combine(combine)
-    core, rule = strand_rule(model)
+    core, rule = core_and_strand_rule(model)
     if rule != "none":
         return _StrandSetup(core, (1, -1), rule, True)
     compute = {"forward": (1,), "reverse": (-1,), "both": (1, -1)}[strands]
@@ -374,6 +389,7 @@ __all__ = [
     "ScanChunk",
     "ScanSummary",
     "check_window",
+    "core_and_strand_rule",
     "fast_path_available",
     "scan_records",
     "scan_tokens",
