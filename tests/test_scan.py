@@ -584,3 +584,15 @@ def test_cli_bedgraph_of_the_window_path_is_the_same_at_batch_sizes_1_and_many(t
     one, expected_one = _cli_bedgraph_and_reference(tmp_path, records, 3, "window", 1, 1000)
     many, expected_many = _cli_bedgraph_and_reference(tmp_path, records, 3, "window", 64, 1000)
     assert one == expected_one and many == expected_many and one == many
+
+
+def test_the_fast_path_plan_is_built_once_per_scan_not_per_record(monkeypatch):
+    """A transcriptome has 100,000 records: reading the model for each of them cost more than scoring it."""
+    import motifnet.scan.fast as fast
+
+    calls = []
+    real = fast.conv_pool_plan
+    monkeypatch.setattr(fast, "conv_pool_plan", lambda *args: calls.append(1) or real(*args))
+    records = [(f"r{i}", decode(_tokens(60, seed=i, with_n=False))) for i in range(50)]
+    chunks = list(scan_records(_model(), records, window=40, quiet=True))
+    assert len(chunks) == 50 and len(calls) == 1

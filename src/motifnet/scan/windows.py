@@ -260,14 +260,20 @@ def scan_tokens(
     Raises:
         MotifnetError: a bad method, stride or strands, or 'fast' where the fast path does not apply.
     """
-    from motifnet.scan.fast import window_logits
+    setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
+    plan = _scan_plan(model, setup, method, window, stride, device)
+    yield from _scored_chunks(model, setup, plan, tokens, window, stride, strands, alphabet, chunk_size, batch_size,
+                              device, combine, task, regression_loss)
+
+
+def _scan_plan(model, setup: _StrandSetup, method: str, window: int, stride: int, device):
+    """The fast path's plan for a scan, or None for the window path; the errors of :func:`scan_tokens`."""
     from motifnet.scan.saved_plan import SavedPlan
 
     if method not in METHODS:
         raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
     if stride < 1:
         raise MotifnetError(f"stride must be >= 1, got {stride}")
-    setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
     plan = None
     if method != "window":
         plan = _fast_plan(setup, window, device)
@@ -277,6 +283,16 @@ def scan_tokens(
     if plan is None and isinstance(model, SavedPlan):
         raise MotifnetError("a saved scan plan scores on the fast path only: on the CPU, windows at least as long "
                             "as its filters; load the run (motifnet.runs.load_run) for any other scan")
+    return plan
+
+
+def _scored_chunks(model, setup: _StrandSetup, plan, tokens: np.ndarray, window: int, stride: int, strands: str,
+                   alphabet: str, chunk_size: int, batch_size: int, device, combine: str, task: str,
+                   regression_loss: str) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`scan_tokens` of one token sequence, its strand setup and plan chosen (by the caller,
+    once per scan)."""
+    from motifnet.scan.fast import window_logits
+
     tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
     total = window_count(len(tokens), window, stride)
     per_chunk = max(1, (max(chunk_size, window) - window) // stride + 1)
@@ -337,8 +353,8 @@ def scan_records(
     strands = strands or default_strands(alphabet, genome=True)
     summary = summary if summary is not None else ScanSummary()
     setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
-    fast = method != "window" and _fast_plan(setup, window, device) is not None
-    summary.method = "fast" if fast else "window"
+    plan = _scan_plan(model, setup, method, window, stride, device)  # once: a transcriptome has 100,000 records
+    summary.method = "window" if plan is None else "fast"
     seen = 0
     bar = tqdm(total=None, unit="bp", unit_scale=True, disable=quiet, file=sys.stderr, desc="scan")
     try:
@@ -350,9 +366,9 @@ def scan_records(
                 continue
             summary.records += 1
             bar.set_description(f"scan {record}")
-            for starts, logits, strand in scan_tokens(
-                model, tokens, window, stride, strands, alphabet, method, chunk_size, batch_size, device, combine, task,
-                regression_loss,
+            for starts, logits, strand in _scored_chunks(
+                model, setup, plan, tokens, window, stride, strands, alphabet, chunk_size, batch_size, device, combine,
+                task, regression_loss,
             ):
                 summary.windows += len(starts)
                 bar.update(len(starts) * stride)
