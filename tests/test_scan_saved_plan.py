@@ -75,7 +75,7 @@ def test_the_second_scan_reads_the_plan_without_torch_and_writes_the_same_bytes(
             f"{str(tmp_path / 'second.bedgraph')!r}, '--stride', '2', '--quiet']); "
             "print('torch' in sys.modules, code)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split()[-2:] == ["False", "0"]
+    assert result.stdout.split()[-2:] == ["False", "0"] and "fast path (the run's saved plan)" in result.stdout
     assert (tmp_path / "second.bedgraph").read_bytes() == first
     window_path = _scan(run, fasta, tmp_path / "window.bedgraph", "--stride", "2", "--method", "window")
     assert window_path.splitlines()[1:] == first.splitlines()[1:]

@@ -17,7 +17,9 @@ def register(subparsers) -> None:
         description="Score every window of every record of a FASTA (plain or gzip) with a trained run, "
         "both strands for DNA, and write a bedGraph of scores (the window's score on the stride bases "
         "around its centre), or a bigWig if --out ends in .bw or .bigwig; with --threshold, also merged "
-        "peaks as BED. With --motif instead of --run, write the FIMO hits of a JASPAR motif as BED.",
+        "peaks as BED. A scan on the fast path leaves the run's plan beside its weights (model.scan.npz, safe to "
+        "delete), which later scans of the run read without loading torch. With --motif instead of --run, write the "
+        "FIMO hits of a JASPAR motif as BED.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", help="run folder written by `motifnet train`, or an ensemble (`motifnet tune --ensemble`: its members averaged)")
@@ -110,7 +112,7 @@ def _model(args: argparse.Namespace) -> int:
     for record, length in summary.skipped:
         print(f"skipped {record}: {length} bp is shorter than the {window} bp window", file=sys.stderr)
     print(f"{args.out}: {summary.windows} windows on {summary.records} record(s), {summary.bases} bp, "
-          f"strands {strands}, {summary.method} path"
+          f"strands {strands}, {summary.method} path" + (" (the run's saved plan)" if saved is not None else "")
           + (f"; {args.peaks}: {len(peaks)} peaks >= {args.threshold}" if args.peaks else ""))
     return 0
 
