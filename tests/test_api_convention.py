@@ -50,7 +50,7 @@ def test_models_are_typed_without_importing_torch():
 
     for function in (forward_batches, predict, fit, interpret):
         assert function.__annotations__["model"] == "nn.Module"
-    assert scan_records.__annotations__["model"] == "nn.Module | SavedPlan"  # a scan also reads a saved plan
+    assert scan_records.__annotations__["model"] == "nn.Module | ScanPlan"  # a scan also reads a saved plan
 
 
 @pytest.mark.parametrize("command", ["train", "tune", "evaluate", "predict", "scan", "variants", "interpret", "run",

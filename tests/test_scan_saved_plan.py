@@ -17,7 +17,8 @@ from motifnet.models import build, build_from_config
 from motifnet.runs import (BEST_WEIGHTS, CONFIG_FILE, LAST_WEIGHTS, load_run, read_json, save_weights, write_ensemble,
                            write_json)
 from motifnet.scan import scan_tokens
-from motifnet.scan.saved_plan import PLAN_CODE, SavedPlan, load_saved_run, plan_digest, plan_path, save_plan
+from motifnet.scan.saved_plan import PLAN_CODE, load_saved_run, plan_digest, plan_path, save_plan
+from motifnet.scan.windows import ScanPlan
 from motifnet.sequence import decode
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -60,7 +61,7 @@ def test_a_saved_plan_scores_exactly_as_the_model(tmp_path, config):
     trained = load_run(run)
     assert save_plan(trained, "best", 30, digest) == plan_path(run)
     saved = load_saved_run(run)
-    assert isinstance(saved.model, SavedPlan) and saved.config == trained.config
+    assert isinstance(saved.model, ScanPlan) and saved.config == trained.config
     tokens = np.random.default_rng(1).integers(0, 5, 500).astype(np.uint8)
     for options in ({"strands": "both"}, {"strands": "both", "combine": "mean"}, {"strands": "reverse", "stride": 3}):
         np.testing.assert_array_equal(_logits(saved.model, tokens, **options), _logits(trained.model, tokens, **options))

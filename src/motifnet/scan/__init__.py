@@ -22,6 +22,7 @@ _EXPORTS = {
     "DEFAULT_CHUNK_SIZE": "motifnet.scan.windows",
     "METHODS": "motifnet.scan.windows",
     "ScanChunk": "motifnet.scan.windows",
+    "ScanPlan": "motifnet.scan.windows",
     "ScanSummary": "motifnet.scan.windows",
     "check_window": "motifnet.scan.windows",
     "fast_path_available": "motifnet.scan.windows",

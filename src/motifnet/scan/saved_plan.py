@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from motifnet.io.files import atomic_write
 from motifnet.runs import BEST_WEIGHTS, CONFIG_FILE, ENSEMBLE_KEY, LAST_WEIGHTS, Run, read_config
 from motifnet.scan.fast import ConvPoolPlan, conv_pool_plan
 from motifnet.scan.head import DenseStack
+from motifnet.scan.windows import ScanPlan, core_and_strand_rule
 from motifnet.strands import COMBINE
 
 PLAN_FILES = {"best": "model.scan.npz", "last": "last.scan.npz"}
@@ -37,20 +37,6 @@ STRAND_RULES = ("none", *COMBINE)
 PACKAGE = Path(__file__).resolve().parents[1]
 PLAN_CODE = ("scan/*.py", "models/*.py", "strands.py")
 """The sources a plan depends on (relative to the package): the scan, the models it reads, the strand rule."""
-
-
-@dataclass(frozen=True)
-class SavedPlan:
-    """A model as the fast path scores it.
-
-    Attributes:
-        plan: the plan of the model that scores one strand (a ``ReverseComplement`` wrapper's inner model).
-        strand_rule: ``"none"``: the model scores the strand it is given; ``"max"`` / ``"mean"``: it
-            combines both strands itself, by this rule (DeepBind ``strands="both"``, the wrapper).
-    """
-
-    plan: ConvPoolPlan
-    strand_rule: str = "none"
 
 
 def plan_path(run_dir: str | Path, weights: str = "best") -> Path:
@@ -85,8 +71,6 @@ def save_plan(run: Run, weights: str, window: int, digest: str | None) -> Path |
     Returns the file, or None where nothing is saved: no digest, an ensemble, a model off the fast
     path or without a dense head, or a folder that cannot be written.
     """
-    from motifnet.scan.windows import core_and_strand_rule
-
     if digest is None or run.config.get(ENSEMBLE_KEY):
         return None
     core, rule = core_and_strand_rule(run.model)
@@ -110,7 +94,7 @@ def save_plan(run: Run, weights: str, window: int, digest: str | None) -> Path |
 
 def load_saved_run(run_dir: str | Path, weights: str = "best", window: int | None = None,
                    digest: str | None = None) -> Run | None:
-    """The run as a :class:`Run` whose model is its :class:`SavedPlan`, if a plan saved under the
+    """The run as a :class:`Run` whose model is its :class:`~motifnet.scan.windows.ScanPlan`, if a plan saved under the
     current ``digest`` (default: :func:`plan_digest` now) scores windows of ``window`` bp (default:
     the run's input length); else None.
 
@@ -138,7 +122,7 @@ def load_saved_run(run_dir: str | Path, weights: str = "best", window: int | Non
     window = int(config["input_length"]) if window is None else window
     if rule not in STRAND_RULES or window < filter_length:
         return None
-    return Run(path=Path(run_dir), model=SavedPlan(plan, rule), config=config)
+    return Run(path=Path(run_dir), model=ScanPlan(plan, rule), config=config)
 
 
-__all__ = ["PLAN_CODE", "PLAN_FILES", "SavedPlan", "load_saved_run", "plan_digest", "plan_path", "save_plan"]
+__all__ = ["PLAN_CODE", "PLAN_FILES", "load_saved_run", "plan_digest", "plan_path", "save_plan"]

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from motifnet.scan.saved_plan import SavedPlan
+    from motifnet.scan.fast import ConvPoolPlan
 
 METHODS = ("auto", "fast", "window")
 DEFAULT_CHUNK_SIZE = 1 << 18
@@ -73,6 +73,20 @@ class ScanChunk:
     starts: np.ndarray
     logits: np.ndarray
     strand: np.ndarray
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """A model given as what the fast path reads from it (a run's saved plan:
+    :mod:`motifnet.scan.saved_plan`), scored in its place on the fast path alone.
+
+    Attributes:
+        plan: the :class:`~motifnet.scan.fast.ConvPoolPlan` of the model that scores one strand.
+        strand_rule: how the model combines the strands itself (:func:`core_and_strand_rule`).
+    """
+
+    plan: ConvPoolPlan
+    strand_rule: str = "none"
 
 
 @dataclass
@@ -100,14 +114,12 @@ class _StrandSetup:
     regression_loss: str = "mse"
 
 
-def core_and_strand_rule(model: nn.Module | SavedPlan) -> tuple[object, str]:
+def core_and_strand_rule(model: nn.Module | ScanPlan) -> tuple[object, str]:
     """``(the model that scores the strand it is given, the rule by which model combines both)``:
     ``"none"`` (it scores one strand), or ``"max"`` / ``"mean"`` of the logits. A saved plan keeps
     its model's. A ``ReverseComplement`` wrapper around a model that combines the strands itself
     (by their maximum) sees the same output on both strands: its rule is the inner model's."""
-    from motifnet.scan.saved_plan import SavedPlan
-
-    if isinstance(model, SavedPlan):
+    if isinstance(model, ScanPlan):
         return model.plan, model.strand_rule
     from motifnet.models import ReverseComplement
 
@@ -116,7 +128,7 @@ def core_and_strand_rule(model: nn.Module | SavedPlan) -> tuple[object, str]:
     return model, ("max" if reads_both_strands(model) else "none")
 
 
-def _strand_setup(model: nn.Module | SavedPlan, strands: str, alphabet: str, combine: str = "max",
+def _strand_setup(model: nn.Module | ScanPlan, strands: str, alphabet: str, combine: str = "max",
                   task: str = "binary", regression_loss: str = "mse") -> _StrandSetup:
     check_strands(strands, STRANDS, alphabet)
     check_combine(combine)
@@ -227,7 +239,7 @@ def _fast_plan(setup: _StrandSetup, window: int, device):
 
 
 def scan_tokens(
-    model: nn.Module | SavedPlan,
+    model: nn.Module | ScanPlan,
     tokens: np.ndarray,
     window: int,
     stride: int = 1,
@@ -245,7 +257,7 @@ def scan_tokens(
 
     Args:
         model: scored in eval mode, on either path (its training flag is left as it was); or a
-            :class:`~motifnet.scan.saved_plan.SavedPlan` (the fast path alone).
+            :class:`ScanPlan` (the fast path alone).
         tokens: uint8 ``[length]``.
         window: window length L; stride: step S between window starts.
         strands, alphabet: see the module doc.
@@ -268,8 +280,6 @@ def scan_tokens(
 
 def _scan_plan(model, setup: _StrandSetup, method: str, window: int, stride: int, device):
     """The fast path's plan for a scan, or None for the window path; the errors of :func:`scan_tokens`."""
-    from motifnet.scan.saved_plan import SavedPlan
-
     if method not in METHODS:
         raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
     if stride < 1:
@@ -280,7 +290,7 @@ def _scan_plan(model, setup: _StrandSetup, method: str, window: int, stride: int
         if plan is None and method == "fast":
             raise MotifnetError("the fast path needs a DeepBind-like model (one conv + global pooling) on the CPU "
                                 "and a window at least as long as its filters; use method auto or window")
-    if plan is None and isinstance(model, SavedPlan):
+    if plan is None and isinstance(model, ScanPlan):
         raise MotifnetError("a saved scan plan scores on the fast path only: on the CPU, windows at least as long "
                             "as its filters; load the run (motifnet.runs.load_run) for any other scan")
     return plan
@@ -319,7 +329,7 @@ def _scored_chunks(model, setup: _StrandSetup, plan, tokens: np.ndarray, window:
 
 
 def scan_records(
-    model: nn.Module | SavedPlan,
+    model: nn.Module | ScanPlan,
     records: Iterable[tuple[str, str | np.ndarray]],
     window: int,
     stride: int = 1,
@@ -403,6 +413,7 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "METHODS",
     "ScanChunk",
+    "ScanPlan",
     "ScanSummary",
     "check_window",
     "core_and_strand_rule",
