@@ -174,8 +174,11 @@ def _fast_and_cli(path: Path, limit: int | None, rounds: int) -> tuple[dict, flo
 def _first_scans(path: Path, limit: int | None, threads: int) -> dict:
     """The first and second ``motifnet scan`` after an install, each in a fresh process: numba's
     cache in a new empty folder (``NUMBA_CACHE_DIR``), filled by ``python -m motifnet.precompile``
-    as ``make`` does after installing; and the first scan with an empty cache and no precompile."""
+    as ``make`` does after installing; and the first scan with an empty cache and no precompile.
+    Each first scan is also the run's first (no saved plan)."""
     import os
+
+    from motifnet.scan.saved_plan import plan_path
 
     with tempfile.TemporaryDirectory() as tmp:
         run_dir, out = _run_folder(Path(tmp) / "run"), Path(tmp) / "scan.bedgraph"
@@ -187,6 +190,7 @@ def _first_scans(path: Path, limit: int | None, threads: int) -> dict:
         first = _cli_scan(run_dir, fasta, out, threads, env)
         second = _cli_scan(run_dir, fasta, out, threads, env)
         bare = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "cache-empty")}
+        plan_path(run_dir).unlink()  # a first scan of the run too, as after an install
         uncompiled = _cli_scan(run_dir, fasta, out, threads, bare)
     return {"precompile_seconds": precompile, "first": first["seconds"], "second": second["seconds"],
             "without_precompile": uncompiled["seconds"]}
