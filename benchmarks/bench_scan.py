@@ -14,8 +14,9 @@ not depend on the weights) and 101 bp windows. Rows:
 Both references are checked to give the same logits as the fast path on their windows. One row
 times the fast path compiled for AVX2 only (``NUMBA_CPU_NAME=haswell``), as a machine without
 AVX-512 runs it; one the cost of many short records (5,000 of 300 bp, a transcriptome's shape)
-against the same bases as one record. One more row times the fast path with a large model, the ``encode`` preset (128 filters, max + mean
-pooling, 256 -> 32 -> 1 head), on the first 1 Mbp, with its peak RSS. One the bedGraph text
+against the same bases as one record. One more row times the fast path with a large model, the
+``encode`` preset (128 filters, max + mean pooling, 256 -> 32 -> 1 head), on the first 1 Mbp,
+with its peak RSS. One the bedGraph text
 of the scores of the first 1 Mbp (what ``motifnet scan`` writes) against the Python formatting it
 replaced, checked identical. And one the command a user types, ``motifnet scan`` of the genome
 (FASTA.gz to bedGraph, a run folder holding the same model) in a fresh process, end to end:

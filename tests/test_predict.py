@@ -3,9 +3,8 @@ shared toy models: batch-size invariance, eval mode, gradients, strands."""
 
 from __future__ import annotations
 
-import warnings
-
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np

@@ -252,6 +252,17 @@ def build_model(config: Mapping[str, Any]):
     return build_from_config(model_config)
 
 
+def weights_file(path: str | os.PathLike, weights: str = "best") -> Path:
+    """The run folder's weights file: ``"best"`` (model.safetensors) or ``"last"`` (last.safetensors).
+
+    Raises:
+        MotifnetError: another ``weights``.
+    """
+    if weights not in ("best", "last"):
+        raise MotifnetError(f"weights must be 'best' or 'last', got {weights!r}")
+    return Path(path) / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
+
+
 def load_run(path: str | os.PathLike, device=None, weights: str = "best") -> Run:
     """Load a run folder: rebuild its model, load its weights and put it in eval mode. An
     ensemble folder (:func:`write_ensemble`) loads every member, as one
@@ -271,12 +282,10 @@ def load_run(path: str | os.PathLike, device=None, weights: str = "best") -> Run
 
     path = Path(path)
     config = read_config(path)
-    if weights not in ("best", "last"):
-        raise MotifnetError(f"weights must be 'best' or 'last', got {weights!r}")
+    file = weights_file(path, weights)
     if config.get(ENSEMBLE_KEY):
         model = _load_ensemble(path, config, weights)
     else:
-        file = path / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
         tensors = load_weights(file)
         model = build_model(config)
         load_state_dict_into(model, tensors, file)

@@ -71,7 +71,7 @@ def _model(args: argparse.Namespace) -> int:
     digest = saved = None
     if args.method != "window" and args.device == "cpu":  # the fast path may run: a saved plan may serve
         digest = plan_digest(args.run, args.weights)  # before loading: never newer than the weights loaded
-        saved = load_saved_run(args.run, args.weights, args.window, digest)  # no torch
+        saved = load_saved_run(args.run, args.weights, args.window, digest) if digest else None  # no torch
     set_cpu_threads(args.threads, with_torch=saved is None)
     if saved is not None:
         trained = saved  # its plan scores every window at least as long as its filters

@@ -25,14 +25,13 @@ import numpy as np
 
 from motifnet.errors import MotifnetError
 from motifnet.io.files import atomic_write
-from motifnet.runs import BEST_WEIGHTS, CONFIG_FILE, ENSEMBLE_KEY, LAST_WEIGHTS, Run, read_config
+from motifnet.runs import CONFIG_FILE, ENSEMBLE_KEY, Run, read_config, weights_file
 from motifnet.scan.fast import ConvPoolPlan, conv_pool_plan
 from motifnet.scan.head import DenseStack
 from motifnet.scan.windows import ScanPlan, core_and_strand_rule
 from motifnet.strands import COMBINE
 
 PLAN_FILES = {"best": "model.scan.npz", "last": "last.scan.npz"}
-WEIGHT_FILES = {"best": BEST_WEIGHTS, "last": LAST_WEIGHTS}
 STRAND_RULES = ("none", *COMBINE)
 PACKAGE = Path(__file__).resolve().parents[1]
 PLAN_CODE = ("scan/*.py", "models/*.py", "strands.py")
@@ -45,19 +44,17 @@ def plan_path(run_dir: str | Path, weights: str = "best") -> Path:
     Raises:
         MotifnetError: another ``weights``.
     """
-    if weights not in PLAN_FILES:
-        raise MotifnetError(f"weights must be 'best' or 'last', got {weights!r}")
+    weights_file(run_dir, weights)  # checks the name
     return Path(run_dir) / PLAN_FILES[weights]
 
 
 def plan_digest(run_dir: str | Path, weights: str = "best") -> str | None:
     """sha256 of the run's config and weights files and of the code a plan depends on
     (:data:`PLAN_CODE`); None when a file cannot be read."""
-    plan_path(run_dir, weights)  # checks the name
     code = sorted(path for pattern in PLAN_CODE for path in PACKAGE.glob(pattern))
     digest = hashlib.sha256()
     try:
-        for path in [Path(run_dir) / CONFIG_FILE, Path(run_dir) / WEIGHT_FILES[weights], *code]:
+        for path in [Path(run_dir) / CONFIG_FILE, weights_file(run_dir, weights), *code]:
             digest.update(path.read_bytes())
     except OSError:
         return None

@@ -273,13 +273,15 @@ def scan_tokens(
         MotifnetError: a bad method, stride or strands, or 'fast' where the fast path does not apply.
     """
     setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
-    plan = _scan_plan(model, setup, method, window, stride, device)
+    plan = _scan_plan(setup, method, window, stride, device)
     yield from _scored_chunks(model, setup, plan, tokens, window, stride, strands, alphabet, chunk_size, batch_size,
                               device, combine, task, regression_loss)
 
 
-def _scan_plan(model, setup: _StrandSetup, method: str, window: int, stride: int, device):
+def _scan_plan(setup: _StrandSetup, method: str, window: int, stride: int, device):
     """The fast path's plan for a scan, or None for the window path; the errors of :func:`scan_tokens`."""
+    from motifnet.scan.fast import ConvPoolPlan
+
     if method not in METHODS:
         raise MotifnetError(f"method must be one of {list(METHODS)}, got {method!r}")
     if stride < 1:
@@ -290,7 +292,7 @@ def _scan_plan(model, setup: _StrandSetup, method: str, window: int, stride: int
         if plan is None and method == "fast":
             raise MotifnetError("the fast path needs a DeepBind-like model (one conv + global pooling) on the CPU "
                                 "and a window at least as long as its filters; use method auto or window")
-    if plan is None and isinstance(model, ScanPlan):
+    if plan is None and isinstance(setup.core, ConvPoolPlan):  # a ScanPlan has no model to fall back on
         raise MotifnetError("a saved scan plan scores on the fast path only: on the CPU, windows at least as long "
                             "as its filters; load the run (motifnet.runs.load_run) for any other scan")
     return plan
@@ -363,7 +365,7 @@ def scan_records(
     strands = strands or default_strands(alphabet, genome=True)
     summary = summary if summary is not None else ScanSummary()
     setup = _strand_setup(model, strands, alphabet, combine, task, regression_loss)
-    plan = _scan_plan(model, setup, method, window, stride, device)  # once: a transcriptome has 100,000 records
+    plan = _scan_plan(setup, method, window, stride, device)  # once: a transcriptome has 100,000 records
     summary.method = "window" if plan is None else "fast"
     seen = 0
     bar = tqdm(total=None, unit="bp", unit_scale=True, disable=quiet, file=sys.stderr, desc="scan")
