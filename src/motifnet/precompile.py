@@ -1,7 +1,8 @@
 """Compile the numba kernels motifnet runs ahead of their first real use: the scan fast path of
 DeepBind-like models (max and max+mean pooling with a dense head, both strands; the pooling
-alone, for any other head), the bedGraph writer, the dinucleotide shuffle, memelite's Tomtom
-and modisco-lite's seqlet and clustering kernels (TF-MoDISco patterns).
+alone, for any other head), the bedGraph writer, the dinucleotide shuffle, the max pooling of
+training (:mod:`motifnet.models.window_max`), memelite's Tomtom and modisco-lite's seqlet and
+clustering kernels (TF-MoDISco patterns).
 
 numba compiles a kernel on its first call and caches it on disk, so the first ``motifnet scan``
 and the first ``motifnet interpret`` after an install (Tomtom: about 50 s), and every TF-MoDISco
@@ -39,6 +40,16 @@ def precompile_scan(length: int = 3000) -> None:
     dinucleotide_shuffle(tokens[None], seed=0)
 
 
+def precompile_pooling() -> None:
+    """Max-pool a small random batch forward and backward (the kernels of training)."""
+    import torch
+
+    from motifnet.models.layers import MaxPool1d
+
+    x = torch.randn(2, 3, 20, requires_grad=True)
+    MaxPool1d(4, ceil_mode=True)(x[..., :19]).sum().backward()
+
+
 def precompile_tomtom() -> np.ndarray:
     """Compare two random PPMs with three (memelite's kernels); returns each query's best match."""
     from motifnet.interpret.tomtom import MotifSet, tomtom
@@ -70,7 +81,7 @@ def precompile() -> dict[str, float]:
     """Every kernel once; returns the seconds of each group (mostly compiling when the cache is
     empty, a fraction of a second each once it is filled)."""
     seconds = {}
-    for name, warm_up in (("scan", precompile_scan), ("tomtom", precompile_tomtom), ("patterns", precompile_patterns)):
+    for name, warm_up in (("scan", precompile_scan), ("pooling", precompile_pooling), ("tomtom", precompile_tomtom), ("patterns", precompile_patterns)):
         start = time.perf_counter()
         warm_up()
         seconds[name] = time.perf_counter() - start

@@ -10,6 +10,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from motifnet.errors import MotifnetError
+from motifnet.models import window_max
 
 ACTIVATIONS = ("relu", "exponential", "exp", "elu", "gelu", "sigmoid", "tanh", "softplus", "linear")
 POOLS = ("max", "mean", "random")
@@ -42,13 +43,14 @@ def activation(name: str) -> nn.Module:
 
 
 class MaxPool1d(nn.MaxPool1d):
-    """``nn.MaxPool1d`` computed as a reshape and a max over windows when they do not overlap
-    (stride = kernel size, no padding or dilation, no partial window kept by ``ceil_mode``).
+    """``nn.MaxPool1d`` that pools non-overlapping windows (stride = kernel size, no padding or
+    dilation) of float32 CPU tensors with :func:`motifnet.models.window_max.window_max`, and
+    elsewhere as a reshape and a max over windows (no partial window) or ``nn.MaxPool1d``'s own
+    forward.
 
-    Same outputs and gradients as ``nn.MaxPool1d`` for finite inputs (the gradient goes to each
-    window's first maximum, as torch's kernel sends it), without the 2-D kernel with indices that
-    torch runs 1-D max pooling through on the CPU. Other settings use ``nn.MaxPool1d``'s own
-    forward. Being an ``nn.MaxPool1d``, it reads as one everywhere (receptive fields, DeepLIFT).
+    Same outputs and gradients as ``nn.MaxPool1d`` (the gradient goes to each window's first
+    maximum, as torch's kernel sends it). Being an ``nn.MaxPool1d``, it reads as one everywhere
+    (receptive fields, DeepLIFT).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -57,8 +59,12 @@ class MaxPool1d(nn.MaxPool1d):
                 or x.dim() != 3 or isinstance(size, tuple)):
             return super().forward(x)
         n = x.shape[-1] // size
-        if n < 1 or (self.ceil_mode and n * size < x.shape[-1]):
-            return super().forward(x)  # a partial last window (torch's kernel is faster there), or too short
+        if n < 1:
+            return super().forward(x)  # shorter than a window
+        if window_max.applies(x):
+            return window_max.window_max(x, size, self.ceil_mode)
+        if self.ceil_mode and n * size < x.shape[-1]:
+            return super().forward(x)  # a partial last window
         return x[..., : n * size].reshape(x.shape[0], x.shape[1], n, size).max(dim=-1).values
 
 
