@@ -1,6 +1,6 @@
 """Candidate speed-ups of a training step, per classroom model family, each against the eager float32
 step that ``fit`` runs today: ``torch.compile``, bfloat16 autocast, channels-last convolutions and a
-batch twice as large.
+batch twice as large; and what ``fit``'s numba max pooling gives against torch's.
 
 The models and the step are those of ``bench_threads.py`` (the arms of ``examples/classroom.yaml``;
 forward, cross-entropy, backward, fused Adam; batch 128; 1 thread). The four variants are timed
@@ -17,6 +17,10 @@ seq/s, ref = the eager float32 step's at batch 128, ratio = the speed-up.
   view (oneDNN's NHWC kernels; the same numbers up to rounding).
 - batch 256: the same step on twice the sequences, per sequence; it changes the optimisation (a
   scaled learning rate would be needed), so it is a measurement, not a drop-in.
+- window max: the eager step (max pooling by :mod:`motifnet.models.window_max`) against the same
+  step with torch's max pooling, timed round-robin as a pair of their own (value = the eager
+  step's seq/s, ref = torch pooling's); the same numbers, bit for bit. DeepBind has no windowed
+  pool (its global max is torch's), so its ratio shows the timing's noise.
 """
 
 from __future__ import annotations
@@ -49,6 +53,20 @@ def channels_last_convolutions(model):
         if isinstance(module, nn.Conv1d) and module.padding_mode == "zeros":
             module._conv_forward = types.MethodType(_channels_last_forward, module)
     return model
+
+
+def torch_pooling(step):
+    """``step`` run with torch's max pooling instead of :func:`motifnet.models.window_max.window_max`."""
+    from motifnet.models import window_max
+
+    def call() -> None:
+        kernel = window_max.applies
+        window_max.applies = lambda x, size: False
+        try:
+            step()
+        finally:
+            window_max.applies = kernel
+    return call
 
 
 def first_loss(name: str, preset: str | None, params: dict, length: int, classes: int,
@@ -87,6 +105,9 @@ def run(quick: bool = False) -> dict:
         steps["compiled"]()
         first_compiled = time.perf_counter() - start
         times = interleaved_seconds(steps, repeat=repeat, warmup=1 if quick else 3)
+        pooling = interleaved_seconds({"window max": step_function(name, preset, params, length, classes)[1],
+                                       "torch": torch_pooling(step_function(name, preset, params, length, classes)[1])},
+                                      repeat=repeat, warmup=1 if quick else 3)  # a pair of its own: the same memory traffic
         eager = times["eager"][0]
         compile_s = max(0.0, first_compiled - eager)
         saved = eager - times["compiled"][0]
@@ -99,6 +120,8 @@ def run(quick: bool = False) -> dict:
                         unit="seq/s", loss_difference=float(f"{difference:.2g}")))
         rows.append(row(f"{label}: channels-last convolutions vs eager", BATCH / times["channels-last"][0],
                         BATCH / eager, unit="seq/s"))
+        rows.append(row(f"{label}: numba window max pooling vs torch's", BATCH / pooling["window max"][0],
+                        BATCH / pooling["torch"][0], unit="seq/s"))
         rows.append(row(f"{label}: batch 256 vs 128", 2 * BATCH / times["batch 256"][0], BATCH / eager,
                         unit="seq/s"))
     info = machine()
@@ -106,7 +129,7 @@ def run(quick: bool = False) -> dict:
              f"{info['load_avg_1min']}). Medians of {repeat} steps per variant, timed round-robin. "
              "value: the candidate's seq/s; ref: the eager float32 step at batch 128; ratio: the speed-up. "
              "compile_s: the first compiled step's extra seconds; break_even_steps: steps to earn them back.")
-    return {"title": "Training-step candidates: torch.compile, bf16, channels-last, a larger batch", "rows": rows,
+    return {"title": "Training-step candidates: torch.compile, bf16, channels-last, a larger batch, numba max pooling", "rows": rows,
             "notes": notes}
 
 

@@ -23,7 +23,7 @@ GROUPS = {  # an operator's group: the first whose words its name contains
     "conv": ("convolution",),
     "recurrent": ("lstm", "rnn", "gru"),
     "matmul": ("addmm", "::mm", "bmm", "matmul", "linear"),
-    "pool": ("pool", "amax", "::max", "maxbackward", "value_selecting", "scatter"),
+    "pool": ("pool", "amax", "::max", "maxbackward", "value_selecting", "scatter", "windowmax"),
     "batch_norm": ("batch_norm",),
     "optimizer": ("adam", "optimizer"),
     "elementwise": ("threshold", "relu", "clamp", "::add", "::mul", "::sub", "::div", "sigmoid", "tanh", "exp",

@@ -28,15 +28,16 @@ def test_matches_torch_max_pooling(length, size, ceil_mode):
     upstream = torch.randn(expected.shape, generator=generator)
     want = _values_and_gradient(lambda t: F.max_pool1d(t, size, ceil_mode=ceil_mode), x, upstream)
     got = _values_and_gradient(MaxPool1d(size, ceil_mode=ceil_mode), x, upstream)
-    assert window_max.applies(x)
+    assert window_max.applies(x, size) == (length // size >= window_max.MIN_WINDOWS)
     assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
 
 
 def test_nan_is_the_maximum_of_its_window():
-    x = torch.arange(24, dtype=torch.float32).reshape(1, 2, 12)
+    x = torch.arange(40, dtype=torch.float32).reshape(1, 2, 20)
     x[0, 0, 1] = float("nan")
     x[0, 1, 5] = x[0, 1, 7] = float("nan")  # torch's kernel takes the last NaN
-    upstream = torch.ones(1, 2, 3)
+    assert window_max.applies(x, 4)
+    upstream = torch.ones(1, 2, 5)
     want = _values_and_gradient(lambda t: F.max_pool1d(t, 4), x, upstream)
     got = _values_and_gradient(MaxPool1d(4), x, upstream)
     assert torch.equal(got[0].isnan(), want[0].isnan())
@@ -54,10 +55,11 @@ def test_non_contiguous_input_and_gradient():
 
 
 def test_only_float32_cpu_tensors_of_three_axes_use_the_kernel():
-    assert window_max.applies(torch.zeros(2, 3, 8))
-    assert not window_max.applies(torch.zeros(2, 3, 8, dtype=torch.float64))
-    assert not window_max.applies(torch.zeros(3, 8))
-    assert not window_max.applies(torch.zeros(0, 3, 8))
+    assert window_max.applies(torch.zeros(2, 3, 10), 2)
+    assert not window_max.applies(torch.zeros(2, 3, 10), 3)  # 3 windows: torch's reshape and max
+    assert not window_max.applies(torch.zeros(2, 3, 10, dtype=torch.float64), 2)
+    assert not window_max.applies(torch.zeros(3, 10), 2)
+    assert not window_max.applies(torch.zeros(0, 3, 10), 2)
     x = torch.randn(2, 3, 9, dtype=torch.float64)
     assert torch.equal(MaxPool1d(3)(x), F.max_pool1d(x, 3))  # torch's own path
 

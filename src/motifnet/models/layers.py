@@ -44,8 +44,8 @@ def activation(name: str) -> nn.Module:
 
 class MaxPool1d(nn.MaxPool1d):
     """``nn.MaxPool1d`` that pools non-overlapping windows (stride = kernel size, no padding or
-    dilation) of float32 CPU tensors with :func:`motifnet.models.window_max.window_max`, and
-    elsewhere as a reshape and a max over windows (no partial window) or ``nn.MaxPool1d``'s own
+    dilation) of float32 CPU tensors with :func:`motifnet.models.window_max.window_max` (where
+    :func:`~motifnet.models.window_max.applies`), and elsewhere as a reshape and a max over windows (no partial window) or ``nn.MaxPool1d``'s own
     forward.
 
     Same outputs and gradients as ``nn.MaxPool1d`` (the gradient goes to each window's first
@@ -61,7 +61,7 @@ class MaxPool1d(nn.MaxPool1d):
         n = x.shape[-1] // size
         if n < 1:
             return super().forward(x)  # shorter than a window
-        if window_max.applies(x):
+        if window_max.applies(x, size):
             return window_max.window_max(x, size, self.ceil_mode)
         if self.ceil_mode and n * size < x.shape[-1]:
             return super().forward(x)  # a partial last window

@@ -9,7 +9,8 @@ forward and backward for the pools of the classroom models (``benchmarks/bench_s
 measures what that gives a training step). :class:`motifnet.models.layers.MaxPool1d` calls
 :func:`window_max` where :func:`applies`; elsewhere (GPU, other dtypes, inside
 ``torch.compile``) it keeps torch's operators. Both give the same values and gradients, bit for
-bit. A global max (one window) stays torch's ``max``, which is faster there.
+bit. Long windows (fewer than :data:`MIN_WINDOWS` a row, a global max among them) stay torch's,
+which is faster there.
 """
 
 from __future__ import annotations
@@ -73,11 +74,15 @@ def _kernels() -> dict:
     return _KERNELS
 
 
-def applies(x: torch.Tensor) -> bool:
-    """Whether :func:`window_max` serves ``x``: a non-empty float32 ``[B, C, L]`` CPU tensor,
-    outside ``torch.compile``."""
+MIN_WINDOWS = 5  # fewer windows per row than this (long windows): torch's reshape and max is faster
+
+
+def applies(x: torch.Tensor, size: int) -> bool:
+    """Whether :func:`window_max` serves ``x`` pooled by ``size``: a non-empty float32
+    ``[B, C, L]`` CPU tensor, outside ``torch.compile``, with at least :data:`MIN_WINDOWS` whole
+    windows per row."""
     return (x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 3 and x.numel() > 0
-            and not torch.compiler.is_compiling())
+            and x.shape[-1] // size >= MIN_WINDOWS and not torch.compiler.is_compiling())
 
 
 class _WindowMax(torch.autograd.Function):
@@ -106,7 +111,7 @@ class _WindowMax(torch.autograd.Function):
 def window_max(x: torch.Tensor, size: int, ceil_mode: bool = False) -> torch.Tensor:
     """Max over windows ``[i*size, (i+1)*size)`` of the last axis: ``[B, C, L]`` ->
     ``[B, C, n]``, ``n = L // size`` (``ceil(L / size)`` with ``ceil_mode``: a partial last
-    window is kept). ``x`` must satisfy :func:`applies`, ``1 <= size`` and ``n >= 1``."""
+    window is kept). ``x`` and ``size`` must satisfy :func:`applies`."""
     length = x.shape[-1]
     n = -(-length // size) if ceil_mode else length // size
     return _WindowMax.apply(x, int(size), int(n))
