@@ -3,13 +3,14 @@ step that ``fit`` runs today: ``torch.compile``, bfloat16 autocast, channels-las
 batch twice as large; and what ``fit``'s numba max pooling gives against torch's.
 
 The models and the step are those of ``bench_threads.py`` (the arms of ``examples/classroom.yaml``;
-forward, cross-entropy, backward, fused Adam; batch 128; 1 thread). The four variants are timed
+forward, cross-entropy, backward, fused Adam; batch 128; 1 thread). The five variants are timed
 round-robin in one process, so a burst of other work hits them alike. value = the candidate's
 seq/s, ref = the eager float32 step's at batch 128, ratio = the speed-up.
 
 - compile: ``torch.compile(model)`` (inductor, default mode). ``compile_s`` is its first step minus
   an eager step, with an empty inductor cache: the price paid once per process and per new input
-  shape (an epoch's last, smaller batch and evaluation compile again); ``break_even_steps`` = compile_s / the seconds saved per step.
+  shape (an epoch's last, smaller batch and evaluation compile again); ``break_even_steps`` =
+  compile_s / the seconds saved per step.
 - bf16: the forward pass and the loss under ``torch.autocast("cpu", dtype=torch.bfloat16)``. Its
   numbers differ from float32 and its speed depends on the CPU's bfloat16 units (AMX, AVX-512 BF16),
   so results would depend on the machine; ``loss_difference`` is its first loss minus float32's.
@@ -105,9 +106,9 @@ def run(quick: bool = False) -> dict:
         steps["compiled"]()
         first_compiled = time.perf_counter() - start
         times = interleaved_seconds(steps, repeat=repeat, warmup=1 if quick else 3)
-        pooling = interleaved_seconds({"window max": step_function(name, preset, params, length, classes)[1],
-                                       "torch": torch_pooling(step_function(name, preset, params, length, classes)[1])},
-                                      repeat=repeat, warmup=1 if quick else 3)  # a pair of its own: the same memory traffic
+        pair = {"window max": step_function(name, preset, params, length, classes)[1],
+                "torch": torch_pooling(step_function(name, preset, params, length, classes)[1])}
+        pooling = interleaved_seconds(pair, repeat=repeat, warmup=1 if quick else 3)  # a pair of its own
         eager = times["eager"][0]
         compile_s = max(0.0, first_compiled - eager)
         saved = eager - times["compiled"][0]
@@ -129,8 +130,8 @@ def run(quick: bool = False) -> dict:
              f"{info['load_avg_1min']}). Medians of {repeat} steps per variant, timed round-robin. "
              "value: the candidate's seq/s; ref: the eager float32 step at batch 128; ratio: the speed-up. "
              "compile_s: the first compiled step's extra seconds; break_even_steps: steps to earn them back.")
-    return {"title": "Training-step candidates: torch.compile, bf16, channels-last, a larger batch, numba max pooling", "rows": rows,
-            "notes": notes}
+    return {"title": "Training-step candidates: torch.compile, bf16, channels-last, a larger batch, numba max pooling",
+            "rows": rows, "notes": notes}
 
 
 if __name__ == "__main__":

@@ -81,7 +81,9 @@ def precompile() -> dict[str, float]:
     """Every kernel once; returns the seconds of each group (mostly compiling when the cache is
     empty, a fraction of a second each once it is filled)."""
     seconds = {}
-    for name, warm_up in (("scan", precompile_scan), ("pooling", precompile_pooling), ("tomtom", precompile_tomtom), ("patterns", precompile_patterns)):
+    groups = (("scan", precompile_scan), ("pooling", precompile_pooling), ("tomtom", precompile_tomtom),
+              ("patterns", precompile_patterns))
+    for name, warm_up in groups:
         start = time.perf_counter()
         warm_up()
         seconds[name] = time.perf_counter() - start

@@ -44,9 +44,9 @@ def activation(name: str) -> nn.Module:
 
 class MaxPool1d(nn.MaxPool1d):
     """``nn.MaxPool1d`` that pools non-overlapping windows (stride = kernel size, no padding or
-    dilation) of float32 CPU tensors with :func:`motifnet.models.window_max.window_max` (where
-    :func:`~motifnet.models.window_max.applies`), and elsewhere as a reshape and a max over windows (no partial window) or ``nn.MaxPool1d``'s own
-    forward.
+    dilation) with :func:`motifnet.models.window_max.window_max` where
+    :func:`~motifnet.models.window_max.applies`, else as a reshape and a max over windows (no
+    partial window) or with ``nn.MaxPool1d``'s own forward.
 
     Same outputs and gradients as ``nn.MaxPool1d`` (the gradient goes to each window's first
     maximum, as torch's kernel sends it). Being an ``nn.MaxPool1d``, it reads as one everywhere

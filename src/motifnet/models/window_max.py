@@ -4,13 +4,13 @@ its first maximum exactly as torch's max pooling sends it (a NaN in a window is 
 
 torch runs 1-D max pooling through its 2-D kernel with indices, and a reshape followed by
 ``max(dim=-1)`` reduces over a short innermost axis; both are slow on the CPU. Here each row's
-windows are scanned column by column (the same offset of every window at once): 2.5-4x faster
-forward and backward for the pools of the classroom models (``benchmarks/bench_step_profile.py``
-measures what that gives a training step). :class:`motifnet.models.layers.MaxPool1d` calls
+windows are scanned column by column (the same offset of every window at once);
+``benchmarks/bench_step_candidates.py`` times a training step with this kernel against the same
+step with torch's pooling. :class:`motifnet.models.layers.MaxPool1d` calls
 :func:`window_max` where :func:`applies`; elsewhere (GPU, other dtypes, inside
 ``torch.compile``) it keeps torch's operators. Both give the same values and gradients, bit for
-bit. Long windows (fewer than :data:`MIN_WINDOWS` a row, a global max among them) stay torch's,
-which is faster there.
+bit. Long windows (fewer than :data:`MIN_WINDOWS` a row, a global max among them) stay torch's:
+the column scan has few windows to run across there.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _kernels() -> dict:
     return _KERNELS
 
 
-MIN_WINDOWS = 5  # fewer windows per row than this (long windows): torch's reshape and max is faster
+MIN_WINDOWS = 5  # fewer whole windows per row than this (long windows): torch's reshape and max
 
 
 def applies(x: torch.Tensor, size: int) -> bool:
