@@ -69,3 +69,19 @@ def test_windows_that_overlap_or_a_short_input_keep_torch_semantics():
     assert torch.equal(MaxPool1d(4, stride=2)(x), F.max_pool1d(x, 4, stride=2))
     with pytest.raises(RuntimeError):
         MaxPool1d(8)(torch.randn(1, 2, 5))
+
+
+def test_the_kernel_serves_only_inputs_whose_gradient_is_taken(monkeypatch):
+    def kernel_called(*args, **kwargs):
+        raise AssertionError("window_max called")
+
+    monkeypatch.setattr(window_max, "window_max", kernel_called)
+    x = torch.randn(2, 3, 40)
+    pool = MaxPool1d(4)
+    with torch.inference_mode():
+        assert torch.equal(pool(x), F.max_pool1d(x, 4))  # inference: torch's pooling without indices
+    with torch.no_grad():
+        assert torch.equal(pool(x.clone().requires_grad_()), F.max_pool1d(x, 4))
+    assert torch.equal(pool(x), F.max_pool1d(x, 4))  # grad mode, but nothing requires a gradient
+    with pytest.raises(AssertionError, match="window_max called"):
+        pool(x.clone().requires_grad_())

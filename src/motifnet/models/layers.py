@@ -44,9 +44,11 @@ def activation(name: str) -> nn.Module:
 
 class MaxPool1d(nn.MaxPool1d):
     """``nn.MaxPool1d`` that pools non-overlapping windows (stride = kernel size, no padding or
-    dilation) with :func:`motifnet.models.window_max.window_max` where
+    dilation) of an input whose gradient is taken with
+    :func:`motifnet.models.window_max.window_max` where
     :func:`~motifnet.models.window_max.applies`, else as a reshape and a max over windows (no
-    partial window) or with ``nn.MaxPool1d``'s own forward.
+    partial window) or with ``nn.MaxPool1d``'s own forward. Without a gradient (inference) it is
+    always ``nn.MaxPool1d``'s forward: torch's pooling then keeps no indices, which is faster.
 
     Same outputs and gradients as ``nn.MaxPool1d`` (the gradient goes to each window's first
     maximum, as torch's kernel sends it). Being an ``nn.MaxPool1d``, it reads as one everywhere
@@ -59,8 +61,8 @@ class MaxPool1d(nn.MaxPool1d):
                 or x.dim() != 3 or isinstance(size, tuple)):
             return super().forward(x)
         n = x.shape[-1] // size
-        if n < 1:
-            return super().forward(x)  # shorter than a window
+        if n < 1 or not (x.requires_grad and torch.is_grad_enabled()):
+            return super().forward(x)  # shorter than a window, or no gradient to take
         if window_max.applies(x, size):
             return window_max.window_max(x, size, self.ceil_mode)
         if self.ceil_mode and n * size < x.shape[-1]:
