@@ -5,9 +5,10 @@ its first maximum exactly as torch's max pooling sends it (a NaN in a window is 
 torch runs 1-D max pooling through its 2-D kernel with indices, and a reshape followed by
 ``max(dim=-1)`` reduces over a short innermost axis; both are slow on the CPU. Here each row's
 windows are scanned column by column (the same offset of every window at once);
-``benchmarks/bench_step_candidates.py`` times a training step with this kernel against the same
-step with torch's pooling. :class:`motifnet.models.layers.MaxPool1d` calls
-:func:`window_max` where :func:`applies`; elsewhere (GPU, other dtypes, inside
+``benchmarks/bench_pooling.py`` times the layer and ``benchmarks/bench_step_candidates.py`` a
+training step with this kernel against torch's pooling. :class:`motifnet.models.layers.MaxPool1d`
+calls :func:`window_max` for inputs whose gradient is taken, where :func:`applies`; elsewhere
+(inference, where torch pools faster without indices; GPU, other dtypes, inside
 ``torch.compile``) it keeps torch's operators. Both give the same values and gradients, bit for
 bit. Long windows (fewer than :data:`MIN_WINDOWS` a row, a global max among them) stay torch's:
 the column scan has few windows to run across there.
