@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "motifnet"
 
 LAYERS = {
-    0: ["sequence", "errors", "atomic", "ranges"],
+    0: ["sequence", "errors", "atomic", "ranges", "allocator"],
     1: ["data", "io", "motifs", "jaspar", "simulate", "negatives", "jsonio", "devices", "metrics", "peak_bins", "peak_store",
         "rna_structure"],
     2: ["predict", "models", "arithmetic", "strands", "runs"],
