@@ -312,6 +312,17 @@ def test_logo_figures_save_as_png_and_svg(tmp_path, jaspar):
         logos.attribution_figure(np.zeros((3, 5)))
 
 
+def test_the_attribution_legend_stands_beside_the_letters_not_over_them():
+    attr = np.random.default_rng(0).normal(size=(4, 60))
+    figure = logos.attribution_figure(attr, "seq1", site=(10, 20), predicted=(11, 21))
+    figure.draw_without_rendering()  # runs the constrained layout, as saving does
+    ax = figure.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    assert ax.get_legend_handles_labels()[1] == ["true site", "predicted site"]
+    assert legend.x0 >= ax.get_window_extent().x1  # right of the axes, inside the figure
+    assert legend.x1 <= figure.bbox.x1
+
+
 def test_true_motifs_are_matched_by_their_matrix_not_every_matrix_of_the_factor(jaspar):
     by_name = {jaspar.ids[i] for i in tomtom.matching(jaspar, "CTCF")}
     assert {"MA0139.2", "MA1929.2", "MA1930.2"} <= by_name
