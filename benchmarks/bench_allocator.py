@@ -104,8 +104,8 @@ def run(quick: bool = False) -> dict:
                          unit="seq/s"))
     info = machine()
     notes = (f"CPU {info['cpu']}, 1 thread (1-min load at the end {info['load_avg_1min']}). {rounds} rounds of "
-             f"two fresh processes (glibc's defaults, then motifnet's setting), each training every family for {epochs} "
-             f"epochs of {rows:,} random sequences (fit, batch 128, no validation) and timing {epochs} gradient "
+             f"two fresh processes (glibc's defaults, then motifnet's setting), each training every family for "
+             f"{epochs} epochs of {rows:,} random sequences (fit, batch 128, no validation) and timing {epochs} gradient "
              "passes after a first; medians over the rounds. "
              "value: seq/s with motifnet's setting (mmap threshold 32 MiB, trim threshold 256 MiB); ref: with "
              "glibc's defaults (MOTIFNET_MALLOC=system); ratio: the speed-up. The same numbers either way.")

@@ -31,10 +31,15 @@ def _glibc_with_mallinfo2() -> bool:
         return False
 
 
+def _unset(name: str) -> bool:
+    """Whether ``name`` is a variable that these tests clear (they decide glibc's malloc settings)."""
+    return name.startswith("MALLOC_") or name in ("GLIBC_TUNABLES", "MOTIFNET_MALLOC")
+
+
 def _mmapped_bytes(**env) -> int:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "MOTIFNET_MALLOC"}
+    clean = {k: v for k, v in os.environ.items() if not _unset(k)}
     result = subprocess.run([sys.executable, "-c", PROBE], env={**clean, **env}, capture_output=True, text=True,
-                            check=True)
+                            check=True, timeout=120)
     return int(result.stdout)
 
 
@@ -45,12 +50,15 @@ def test_import_serves_a_tensor_sized_block_from_the_heap():
 
 
 def test_the_environment_can_keep_glibc_as_configured(monkeypatch):
-    for name in ("MOTIFNET_MALLOC", "GLIBC_TUNABLES", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
-        monkeypatch.delenv(name, raising=False)
+    for name in [k for k in os.environ if _unset(k)]:
+        monkeypatch.delenv(name)
     if _glibc_with_mallinfo2():
         assert allocator.keep_freed_memory()
-    monkeypatch.setenv("MOTIFNET_MALLOC", "system")
-    assert not allocator.keep_freed_memory()
-    monkeypatch.delenv("MOTIFNET_MALLOC")
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
-    assert not allocator.keep_freed_memory()
+        monkeypatch.setenv("MALLOC_PERTURB_", "85")  # a debugging setting, not a threshold: still set
+        monkeypatch.setenv("GLIBC_TUNABLES", "glibc.pthread.rseq=0")
+        assert allocator.keep_freed_memory()
+    for name, value in [("MOTIFNET_MALLOC", "system"), ("MALLOC_TRIM_THRESHOLD_", "131072"),
+                        ("GLIBC_TUNABLES", "glibc.pthread.rseq=0:glibc.malloc.mmap_threshold=65536")]:
+        with monkeypatch.context() as patch:
+            patch.setenv(name, value)
+            assert not allocator.keep_freed_memory(), name
