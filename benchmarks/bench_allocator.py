@@ -17,28 +17,17 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import in_subprocess, machine, row  # noqa: E402
-from bench_threads import families  # noqa: E402
+from _harness import in_subprocess, machine, median_seconds, row  # noqa: E402
+from bench_threads import classroom_families  # noqa: E402
 from bench_training import make_data  # noqa: E402
 
 EPOCH_ROWS = 8192
 GRADIENT_ROWS = 1024
 GRADIENT_LABEL = "DanQ integrated-gradients pass"
-
-
-def _median_seconds(fn, repeat: int) -> float:
-    """Median seconds of ``repeat`` calls of ``fn`` after an untimed one (the steady state)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _gradient_pass():
@@ -73,25 +62,21 @@ def timings(chosen: list, rows: int, epochs: int) -> dict[str, tuple[float, int]
         seconds = [epoch["seconds"] for epoch in history]
         out[f"{label}: first fit epoch"] = (seconds[0], rows)
         out[f"{label}: later fit epochs"] = (statistics.median(seconds[1:]), rows)
-    out[GRADIENT_LABEL] = (_median_seconds(_gradient_pass(), epochs), GRADIENT_ROWS)
+    out[GRADIENT_LABEL] = (median_seconds(_gradient_pass(), repeat=epochs)[0], GRADIENT_ROWS)
     return out
 
 
 def _in_fresh_process(chosen: list, rows: int, epochs: int, system_malloc: bool) -> dict:
     """:func:`timings` in a fresh interpreter, with glibc's defaults or motifnet's setting."""
-    before = os.environ.pop("MOTIFNET_MALLOC", None)
-    if system_malloc:
-        os.environ["MOTIFNET_MALLOC"] = "system"
-    try:
-        return in_subprocess(timings, chosen, rows, epochs)[0]
-    finally:
+    with mock.patch.dict(os.environ):  # the child inherits the environment; restored afterwards
         os.environ.pop("MOTIFNET_MALLOC", None)
-        if before is not None:
-            os.environ["MOTIFNET_MALLOC"] = before
+        if system_malloc:
+            os.environ["MOTIFNET_MALLOC"] = "system"
+        return in_subprocess(timings, chosen, rows, epochs)[0]
 
 
 def run(quick: bool = False) -> dict:
-    chosen = families()[:1] if quick else [f for f in families() if f[4] == 100 and f[5] == 11]  # the classroom arms
+    chosen = classroom_families()[:1] if quick else classroom_families()
     rounds, rows, epochs = (1, 256, 2) if quick else (3, EPOCH_ROWS, 3)
     results: dict[bool, list[dict]] = {True: [], False: []}
     for _ in range(rounds):

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import interleaved_seconds, machine, row  # noqa: E402
-from bench_threads import BATCH, families, model_and_batch, step_function  # noqa: E402
+from bench_threads import BATCH, classroom_families, model_and_batch, step_function  # noqa: E402
 
 
 def _channels_last_forward(self, input, weight, bias):
@@ -92,7 +92,7 @@ def run(quick: bool = False) -> dict:
 
     torch.set_num_threads(1)
     rows, repeat = [], 3 if quick else 20
-    chosen = [f for f in families() if f[4] == 100 and f[5] == 11]  # the classroom arms
+    chosen = classroom_families()
     for label, name, preset, params, length, classes in (chosen[:1] if quick else chosen):
         torch._dynamo.reset()  # each family compiles anew (inductor's on-disk cache stays: the LSTM reuses the RNN's)
         steps = {"eager": step_function(name, preset, params, length, classes)[1],

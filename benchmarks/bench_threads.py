@@ -26,14 +26,18 @@ EXTRA = [("DeepBind encode preset", "deepbind", "encode", {}, 101, 1),
          ("CNN-25 (Koo & Eddy)", "cnn", "cnn-25", {}, 200, 12)]
 
 
-def families() -> list[tuple[str, str, str | None, dict, int, int]]:
-    """``(label, model, preset, params, length, classes)`` of the classroom arms, then :data:`EXTRA`."""
+def classroom_families() -> list[tuple[str, str, str | None, dict, int, int]]:
+    """``(label, model, preset, params, length, classes)`` of the classroom arms (100 bp, 11 classes)."""
     from motifnet.experiments.config import load_experiment
 
     arms = load_experiment(ROOT / "examples" / "classroom.yaml").arms()
-    classroom = [(arm.label, arm.model["name"], arm.model.get("preset"), arm.model.get("params") or {}, 100, 11)
-                 for arm in arms]
-    return classroom + EXTRA
+    return [(arm.label, arm.model["name"], arm.model.get("preset"), arm.model.get("params") or {}, 100, 11)
+            for arm in arms]
+
+
+def families() -> list[tuple[str, str, str | None, dict, int, int]]:
+    """:func:`classroom_families`, then :data:`EXTRA`."""
+    return classroom_families() + EXTRA
 
 
 def model_and_batch(name: str, preset: str | None, params: dict, length: int, classes: int, batch: int = BATCH,
