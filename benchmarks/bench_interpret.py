@@ -1,5 +1,5 @@
-"""Interpretation speed: Tomtom of 100 learned motifs against JASPAR, ISM throughput,
-DeepLIFT/DeepSHAP contributions and a TF-MoDISco run.
+"""Interpretation speed: Tomtom of 100 learned motifs against JASPAR, ISM throughput, integrated
+gradients, DeepLIFT/DeepSHAP contributions and a TF-MoDISco run.
 
 Tomtom row: seconds for :func:`motifnet.interpret.tomtom.tomtom` (memelite, both strands, its
 default approximate hashing of target columns) of 100 filter-like motifs against JASPAR2024 CORE
@@ -21,6 +21,15 @@ class) for 2,000 classroom sequences x 10 dinucleotide-shuffled references, in s
 second: :func:`motifnet.interpret.deeplift.deep_lift_shap` (shuffles, the convergence deltas
 and their check included) against tangermeme's ``deep_lift_shap`` called directly on the same
 model, inputs, references and batch size, timed round-robin.
+
+Integrated-gradients row: hypothetical integrated gradients of DanQ (classroom preset, seeded
+initial weights: the speed does not depend on training) for 500 classroom sequences x 10
+dinucleotide-shuffled references x 16 steps (what the pattern step runs for DanQ), in sequences
+per second: :func:`motifnet.interpret.attribution.integrated_gradients`, which differentiates from
+the output of DanQ's affine stem (padding and convolution) and applies the stem's transpose once
+per batch, against the same call on the model wrapped so that its stem is hidden (every step
+through the convolution forward and backward), timed round-robin; ``max_difference`` is the
+largest absolute difference of the two maps relative to their largest value.
 
 TF-MoDISco row: :func:`motifnet.interpret.patterns.find_patterns` (modisco-lite) on those
 2,000 sequences' contributions, in a fresh process: seconds and that process's peak memory,
@@ -111,6 +120,38 @@ def modisco_run(x: np.ndarray, scores: np.ndarray, cached: bool = True) -> dict:
     start = time.perf_counter()
     found = patterns.find_patterns(x, scores)
     return {"seconds": time.perf_counter() - start, "ppms": [p.ppm for p in found if p.name.startswith("pos")]}
+
+
+def integrated_gradients_row(quick: bool) -> dict:
+    """The integrated-gradients row (module docstring)."""
+    import torch
+    from torch import nn
+
+    from _harness import interleaved_seconds
+    from motifnet.interpret.attribution import integrated_gradients
+    from motifnet.interpret.pattern_step import IG_STEPS
+    from motifnet.models import build
+    from motifnet.simulate import simulate
+
+    n, shuffles = (22, 2) if quick else (500, 10)
+    data = simulate("classroom", n_per_class=-(-n // 11), seed=0)
+    tokens, targets = np.asarray(data.tokens[:n]), np.asarray(data.targets[:n]).astype(np.int64)
+    torch.manual_seed(0)
+    model = build("danq", 11, tokens.shape[1], preset="classroom").eval()
+    models = {"ours": model, "theirs": nn.Sequential(model)}  # the same function, its stem hidden
+    maps = {}
+
+    def explain(name):
+        maps[name] = integrated_gradients(models[name], tokens, targets, steps=IG_STEPS, n_baselines=shuffles,
+                                          hypothetical=True)
+
+    times = interleaved_seconds({name: lambda name=name: explain(name) for name in models},
+                                repeat=1 if quick else 3, warmup=1)
+    difference = float((maps["ours"] - maps["theirs"]).abs().max() / maps["theirs"].abs().max())
+    return row(f"Integrated gradients, DanQ classroom, {n} x {shuffles} references x {IG_STEPS} steps",
+               n / times["ours"][0], n / times["theirs"][0], "seq/s", min=n / times["ours"][2],
+               max=n / times["ours"][1], reference="the same model with its stem hidden (every step from the input)",
+               max_difference=difference, threads=torch.get_num_threads())
 
 
 def contribution_rows(quick: bool) -> list[dict]:
@@ -211,9 +252,10 @@ def run(quick: bool = False) -> dict:
     rows.append(row(f"ISM DeepBind 101 bp, {n_sequences} sequences", edits / batched[0], naive_rate, "edits/s",
                     reference="per-sequence batches of all 4 bases (identity included)", identical=bool(same),
                     seconds=batched[0]))
+    rows.append(integrated_gradients_row(quick))
     rows += contribution_rows(quick)
     return {
-        "title": "Interpretation: Tomtom vs JASPAR, ISM, DeepLIFT/DeepSHAP, TF-MoDISco",
+        "title": "Interpretation: Tomtom vs JASPAR, ISM, integrated gradients, DeepLIFT/DeepSHAP, TF-MoDISco",
         "rows": rows,
         "notes": "Tomtom via memelite (numba; warm cache). ISM: sequences x positions x 3 edits per second. "
                  "DeepLIFT: the same model, inputs and references in both; TF-MoDISco: seconds and peak memory of "

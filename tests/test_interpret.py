@@ -9,6 +9,7 @@ from torch import nn
 
 from motifnet.errors import MotifnetError
 from motifnet.interpret import attribution, filters, localization, logos, tomtom
+from motifnet.models import build
 from motifnet.sequence import one_hot
 
 
@@ -183,6 +184,68 @@ def test_gradients_and_integrated_gradients_on_a_linear_model():
     assert delta.abs().max() < 1e-4
     importance = attribution.ism_importance(attribution.ism(model, x, 0), x)
     np.testing.assert_allclose(importance.numpy(), gxi.numpy() * 4 / 3, atol=1e-5)
+
+
+STEM_MODELS = {  # models whose forward starts with an affine stem (padding, convolution, batch norm)
+    "danq": lambda: build("danq", 3, 40, preset="classroom"),
+    "danq_batch_norm": lambda: build("danq", 3, 40, preset="classroom", batch_norm=True),
+    "lstm_conv_front": lambda: build("lstm", 3, 40, conv_filters=8, conv_kernel=5, conv_pool=2, hidden=6,
+                                     bidirectional=True),
+    "rnn_no_front": lambda: build("rnn", 3, 40, hidden=6),
+}
+
+
+def _trained_statistics(model):
+    """``model`` in eval mode with batch-norm running statistics away from their initial 0 / 1."""
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm1d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", sorted(STEM_MODELS))
+def test_the_stem_is_the_affine_start_of_the_forward_pass(name):
+    torch.manual_seed(0)
+    model = _trained_statistics(STEM_MODELS[name]())
+    rng = np.random.default_rng(0)
+    x, x0 = (one_hot(rng.integers(0, 4, size=(6, 40)).astype(np.uint8)) for _ in range(2))
+    with torch.no_grad():
+        torch.testing.assert_close(model.from_stem(model.stem(x)), model(x))
+        h0, h1 = model.stem(x0), model.stem(x)
+        for alpha in (0.0, 0.3, 1.0):  # affine: the straight path maps to the straight path
+            torch.testing.assert_close(model.stem(x0 + alpha * (x - x0)), h0 + alpha * (h1 - h0),
+                                       atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(STEM_MODELS))
+def test_integrated_gradients_through_the_stem_match_those_from_the_input(name):
+    torch.manual_seed(1)
+    model = _trained_statistics(STEM_MODELS[name]())
+    hidden_stem = nn.Sequential(model)  # the same function, differentiated from the input at every step
+    tokens = np.random.default_rng(1).integers(0, 4, size=(9, 40)).astype(np.uint8)
+    targets = np.arange(9) % 3
+    options = {"steps": 6, "n_baselines": 2, "batch_size": 4, "return_delta": True}
+    for hypothetical in (False, True):
+        ours, delta = attribution.integrated_gradients(model, tokens, targets, hypothetical=hypothetical, **options)
+        reference, reference_delta = attribution.integrated_gradients(hidden_stem, tokens, targets,
+                                                                      hypothetical=hypothetical, **options)
+        scale = float(reference.abs().max())
+        assert scale > 0
+        torch.testing.assert_close(ours, reference, atol=1e-5 * scale, rtol=1e-4)
+        torch.testing.assert_close(delta, reference_delta, atol=1e-5 * scale, rtol=1e-4)
+
+
+def test_integrated_gradients_run_the_stem_once_per_batch_and_baseline_not_per_step():
+    torch.manual_seed(2)
+    model = build("danq", 3, 40, preset="classroom").eval()
+    calls = []
+    model.conv.register_forward_hook(lambda module, inputs, output: calls.append(len(inputs[0])))
+    tokens = np.random.default_rng(2).integers(0, 4, size=(10, 40)).astype(np.uint8)
+    attribution.integrated_gradients(model, tokens, 0, steps=16, n_baselines=1, batch_size=4)
+    # per batch of 4, 4, 2: the baseline, the sequences and the transpose's probe; then the
+    # baseline's outputs (one forward pass per batch)
+    assert calls == [4, 4, 4] * 2 + [2, 2, 2] + [4, 4, 2]
 
 
 def test_gradients_work_for_recurrent_models():

@@ -12,13 +12,15 @@ DeepLIFT/DeepSHAP (``'deep_lift_shap'``, :mod:`motifnet.interpret.deeplift`, by 
 explains convolutional and residual models against dinucleotide-shuffled references; recurrent
 models, which have no DeepLIFT rule, are explained by integrated gradients from the same
 references. Both report convergence deltas and give hypothetical contributions, the input of
-TF-MoDISco (:mod:`motifnet.interpret.patterns`).
+TF-MoDISco (:mod:`motifnet.interpret.patterns`). Integrated gradients of a model with an affine
+``stem`` (DanQ, the recurrent models' conv front end) are taken from the stem's output.
 
 Shapes: attributions are float32 ``[N, 4, L]`` on the CPU.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -187,6 +189,31 @@ def _baseline(x, kind: str, seed: int):
     raise MotifnetError(f"unknown baseline {kind!r}; expected 'zeros', 'uniform' or 'shuffle'")
 
 
+def _path_gradient_sum(model: nn.Module, x, x0, target, alphas):
+    """``func`` for :func:`~motifnet.predict.forward_batches`: ``sum_a d f_target / d x`` at
+    ``x0 + a (x - x0)`` for each ``a`` in ``alphas``.
+
+    A model with an affine ``stem`` (``forward(x) == from_stem(stem(x))``, as DanQ and the conv
+    front end of the recurrent models) is differentiated from the stem's output: the path maps to
+    the straight path ``h0 + a (h - h0)`` there, and the stem's (constant) transpose is applied
+    once to the summed gradients, instead of running the stem forward and backward per step."""
+    import torch
+
+    stem = getattr(model, "stem", None)
+    if stem is None:
+        return sum(_input_gradient(model, x0 + alpha * (x - x0), target) for alpha in alphas)
+    with torch.no_grad():
+        h0, h1 = stem(x0), stem(x)
+    grad_sum = torch.zeros_like(h0)
+    for alpha in alphas:
+        h = (h0 + alpha * (h1 - h0)).requires_grad_(True)
+        (grad,) = torch.autograd.grad(_select(model.from_stem(h), target).sum(), h)
+        grad_sum += grad
+    probe = torch.zeros_like(x, requires_grad=True)
+    (grad,) = torch.autograd.grad(stem(probe), probe, grad_outputs=grad_sum)
+    return grad.float()
+
+
 def integrated_gradients(
     model: nn.Module,
     x,
@@ -216,6 +243,8 @@ def integrated_gradients(
     """
     import torch
 
+    from motifnet.predict import forward_batches
+
     x = _as_one_hot(x)
     targets = _targets(target, len(x))
     alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
@@ -224,9 +253,12 @@ def integrated_gradients(
     baseline_outputs = torch.zeros(len(x))
     for b in range(n_baselines):
         x0 = _baseline(x, baseline, seed + b)
-        grad_sum = torch.zeros_like(x)
-        for alpha in alphas:
-            grad_sum += gradients(model, x0 + alpha * (x - x0), targets, batch_size, device)
+        if len(x) == 0:
+            grad_sum = torch.zeros_like(x)
+        else:
+            path = functools.partial(_path_gradient_sum, alphas=alphas)
+            grad_sum = forward_batches(model, x, path, (x0, torch.from_numpy(targets)), batch_size=batch_size,
+                                       device=device, gradients=True)
         multipliers = grad_sum / steps
         total += (x - x0) * multipliers
         hypothetical_total += multipliers - (x0 * multipliers).sum(dim=1, keepdim=True)

@@ -115,6 +115,7 @@ class ConvLayer(nn.Sequential):
         layers.append(nn.Conv1d(in_channels, filters, kernel_size, stride=stride, dilation=dilation))
         if batch_norm:
             layers.append(nn.BatchNorm1d(filters))
+        self.stem_layers = len(layers)
         layers.append(make_activation(activation))
         if pool_size > 1:
             layers.append(make_pool(pool, pool_size))
@@ -124,6 +125,19 @@ class ConvLayer(nn.Sequential):
         self.padding_total = total
         self.kernel_size, self.stride, self.dilation, self.pool_size = kernel_size, stride, dilation, pool_size
         self.out_channels = filters
+
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The affine layers before the activation (padding, convolution, batch norm in eval mode);
+        ``self(x) == from_stem(stem(x))``."""
+        for layer in list(self)[:self.stem_layers]:
+            x = layer(x)
+        return x
+
+    def from_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The layers from the activation on, applied to the output of :meth:`stem`."""
+        for layer in list(self)[self.stem_layers:]:
+            h = layer(h)
+        return h
 
     def output_length(self, length: int) -> int:
         """Output length for input length ``length``."""

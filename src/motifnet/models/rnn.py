@@ -132,9 +132,19 @@ class RecurrentNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = dense_head(hidden * (2 if bidirectional else 1), list(dense), n_targets)
 
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The affine start of :meth:`forward`: the conv front end's layers before its activation, or
+        the input itself without a front end; ``forward(x) == from_stem(stem(x))``."""
+        return self.front.stem(x) if isinstance(self.front, ConvLayer) else x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
-        outputs, state = self.rnn(self.front(x).transpose(1, 2))  # outputs [B, L', D*H]
+        return self.from_stem(self.stem(x))
+
+    def from_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The rest of :meth:`forward` from the output of :meth:`stem` -> ``[B, T]``."""
+        features = self.front.from_stem(h) if isinstance(self.front, ConvLayer) else h
+        outputs, state = self.rnn(features.transpose(1, 2))  # outputs [B, L', D*H]
         if self.output == "last":
             h_n = state[0] if isinstance(state, tuple) else state  # [layers*D, B, H]
             directions = 2 if self.rnn.bidirectional else 1
