@@ -192,6 +192,7 @@ STEM_MODELS = {  # models whose forward starts with an affine stem (padding, con
     "lstm_conv_front": lambda: build("lstm", 3, 40, conv_filters=8, conv_kernel=5, conv_pool=2, hidden=6,
                                      bidirectional=True),
     "rnn_no_front": lambda: build("rnn", 3, 40, hidden=6),
+    "resnet": lambda: build("resnet", 3, 40, initial_filters=8, n_blocks=2, channels=8, block_pool=2),
 }
 
 
@@ -211,10 +212,10 @@ def test_the_stem_is_the_affine_start_of_the_forward_pass(name):
     rng = np.random.default_rng(0)
     x, x0 = (one_hot(rng.integers(0, 4, size=(6, 40)).astype(np.uint8)) for _ in range(2))
     with torch.no_grad():
-        torch.testing.assert_close(model.from_stem(model.stem(x)), model(x))
-        h0, h1 = model.stem(x0), model.stem(x)
+        torch.testing.assert_close(model.from_affine_stem(model.affine_stem(x)), model(x))
+        h0, h1 = model.affine_stem(x0), model.affine_stem(x)
         for alpha in (0.0, 0.3, 1.0):  # affine: the straight path maps to the straight path
-            torch.testing.assert_close(model.stem(x0 + alpha * (x - x0)), h0 + alpha * (h1 - h0),
+            torch.testing.assert_close(model.affine_stem(x0 + alpha * (x - x0)), h0 + alpha * (h1 - h0),
                                        atol=1e-5, rtol=1e-5)
 
 
@@ -232,8 +233,11 @@ def test_integrated_gradients_through_the_stem_match_those_from_the_input(name):
                                                                       hypothetical=hypothetical, **options)
         scale = float(reference.abs().max())
         assert scale > 0
-        torch.testing.assert_close(ours, reference, atol=1e-5 * scale, rtol=1e-4)
-        torch.testing.assert_close(delta, reference_delta, atol=1e-5 * scale, rtol=1e-4)
+        # float32 rounding; a max-pool near-tie that rounding resolves the other way at one path point
+        # moves that step's gradient, so all but a few entries must agree to rounding
+        close = (ours - reference).abs() <= 1e-5 * scale + 1e-4 * reference.abs()
+        assert float(close.float().mean()) > 0.99
+        torch.testing.assert_close(delta, reference_delta, atol=1e-3 * scale, rtol=1e-3)
 
 
 def test_integrated_gradients_run_the_stem_once_per_batch_and_baseline_not_per_step():
@@ -246,6 +250,14 @@ def test_integrated_gradients_run_the_stem_once_per_batch_and_baseline_not_per_s
     # per batch of 4, 4, 2: the baseline, the sequences and the transpose's probe; then the
     # baseline's outputs (one forward pass per batch)
     assert calls == [4, 4, 4] * 2 + [2, 2, 2] + [4, 4, 2]
+
+
+def test_integrated_gradients_need_a_step_and_a_baseline():
+    model = build("danq", 3, 40, preset="classroom")
+    tokens = np.zeros((2, 40), dtype=np.uint8)
+    for options in ({"steps": 0}, {"n_baselines": 0}):
+        with pytest.raises(MotifnetError, match="steps and n_baselines must be >= 1"):
+            attribution.integrated_gradients(model, tokens, 0, **options)
 
 
 def test_gradients_work_for_recurrent_models():

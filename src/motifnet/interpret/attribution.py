@@ -12,8 +12,9 @@ DeepLIFT/DeepSHAP (``'deep_lift_shap'``, :mod:`motifnet.interpret.deeplift`, by 
 explains convolutional and residual models against dinucleotide-shuffled references; recurrent
 models, which have no DeepLIFT rule, are explained by integrated gradients from the same
 references. Both report convergence deltas and give hypothetical contributions, the input of
-TF-MoDISco (:mod:`motifnet.interpret.patterns`). Integrated gradients of a model with an affine
-``stem`` (DanQ, the recurrent models' conv front end) are taken from the stem's output.
+TF-MoDISco (:mod:`motifnet.interpret.patterns`). Integrated gradients of a model with an
+``affine_stem`` (DanQ, the ResNet, the recurrent models' conv front end) are taken from the
+stem's output.
 
 Shapes: attributions are float32 ``[N, 4, L]`` on the CPU.
 """
@@ -193,24 +194,24 @@ def _path_gradient_sum(model: nn.Module, x, x0, target, alphas):
     """``func`` for :func:`~motifnet.predict.forward_batches`: ``sum_a d f_target / d x`` at
     ``x0 + a (x - x0)`` for each ``a`` in ``alphas``.
 
-    A model with an affine ``stem`` (``forward(x) == from_stem(stem(x))``, as DanQ and the conv
-    front end of the recurrent models) is differentiated from the stem's output: the path maps to
-    the straight path ``h0 + a (h - h0)`` there, and the stem's (constant) transpose is applied
-    once to the summed gradients, instead of running the stem forward and backward per step."""
+    A model with ``affine_stem`` and ``from_affine_stem`` (``forward(x) ==
+    from_affine_stem(affine_stem(x))``, the stem affine in eval mode: DanQ, the ResNet, the conv
+    front end of the recurrent models) is differentiated from the stem's output: the path is the
+    straight path ``h0 + a (h - h0)`` there, and the stem's transpose (the same at every point) is
+    applied once to the summed gradients instead of running the stem forward and backward per step."""
     import torch
 
-    stem = getattr(model, "stem", None)
-    if stem is None:
-        return sum(_input_gradient(model, x0 + alpha * (x - x0), target) for alpha in alphas)
+    if not hasattr(model, "from_affine_stem"):
+        return sum((_input_gradient(model, x0 + alpha * (x - x0), target) for alpha in alphas), torch.zeros_like(x))
     with torch.no_grad():
-        h0, h1 = stem(x0), stem(x)
+        h0, h1 = model.affine_stem(x0), model.affine_stem(x)
     grad_sum = torch.zeros_like(h0)
     for alpha in alphas:
         h = (h0 + alpha * (h1 - h0)).requires_grad_(True)
-        (grad,) = torch.autograd.grad(_select(model.from_stem(h), target).sum(), h)
+        (grad,) = torch.autograd.grad(_select(model.from_affine_stem(h), target).sum(), h)
         grad_sum += grad
     probe = torch.zeros_like(x, requires_grad=True)
-    (grad,) = torch.autograd.grad(stem(probe), probe, grad_outputs=grad_sum)
+    (grad,) = torch.autograd.grad(model.affine_stem(probe), probe, grad_outputs=grad_sum)
     return grad.float()
 
 
@@ -240,11 +241,16 @@ def integrated_gradients(
     Returns:
         attributions, or ``(attributions, delta)`` with ``return_delta``: ``delta[i] =
         sum(attr_i) - (f(x_i) - mean f(x0_i))`` ``[N]``, the convergence (completeness) error.
+
+    Raises:
+        MotifnetError: ``steps`` or ``n_baselines`` below 1; an unknown baseline.
     """
     import torch
 
     from motifnet.predict import forward_batches
 
+    if steps < 1 or n_baselines < 1:
+        raise MotifnetError(f"steps and n_baselines must be >= 1, got {steps} and {n_baselines}")
     x = _as_one_hot(x)
     targets = _targets(target, len(x))
     alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps

@@ -126,15 +126,15 @@ class ConvLayer(nn.Sequential):
         self.kernel_size, self.stride, self.dilation, self.pool_size = kernel_size, stride, dilation, pool_size
         self.out_channels = filters
 
-    def stem(self, x: torch.Tensor) -> torch.Tensor:
-        """The affine layers before the activation (padding, convolution, batch norm in eval mode);
-        ``self(x) == from_stem(stem(x))``."""
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The layers before the activation (padding, convolution, and batch norm, affine in eval
+        mode); ``self(x) == from_affine_stem(affine_stem(x))``."""
         for layer in list(self)[:self.stem_layers]:
             x = layer(x)
         return x
 
-    def from_stem(self, h: torch.Tensor) -> torch.Tensor:
-        """The layers from the activation on, applied to the output of :meth:`stem`."""
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The layers from the activation on, applied to the output of :meth:`affine_stem`."""
         for layer in list(self)[self.stem_layers:]:
             h = layer(h)
         return h

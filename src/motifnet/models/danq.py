@@ -98,17 +98,18 @@ class DanQ(nn.Module):
         width = {"flatten": length, "maxavg": 2}.get(lstm_output, 1) * 2 * lstm_hidden
         self.head = dense_head(width, [dense] if dense else [], n_targets)
 
-    def stem(self, x: torch.Tensor) -> torch.Tensor:
-        """The affine start of :meth:`forward` (padding, convolution, batch norm in eval mode):
-        ``[B, 4, L]`` -> ``[B, F, L + 2 padding - filter_length + 1]``; ``forward(x) == from_stem(stem(x))``."""
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The affine start of :meth:`forward` (padding, convolution, and batch norm, affine in eval
+        mode): ``[B, 4, L]`` -> ``[B, F, P]`` (``P = L + 2 padding - filter_length + 1`` positions);
+        ``forward(x) == from_affine_stem(affine_stem(x))``."""
         return self.norm(self.conv(self.pad(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
-        return self.from_stem(self.stem(x))
+        return self.from_affine_stem(self.affine_stem(x))
 
-    def from_stem(self, h: torch.Tensor) -> torch.Tensor:
-        """The rest of :meth:`forward` from the output of :meth:`stem`: ``[B, F, L'']`` -> ``[B, T]``."""
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The rest of :meth:`forward`, from the output of :meth:`affine_stem`: ``[B, F, P]`` -> ``[B, T]``."""
         features = self.conv_dropout(self.pool(self.activation(h)))  # [B, F, L']
         outputs, _ = self.lstm(features.transpose(1, 2))  # [B, L', 2H]
         outputs = self.lstm_dropout(outputs)

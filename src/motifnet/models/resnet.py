@@ -129,7 +129,16 @@ class ResNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.linear = nn.Linear(width, n_targets)
 
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The affine start of :meth:`forward`, the first convolution: ``[B, 4, L]`` ->
+        ``[B, initial_filters, L]``; ``forward(x) == from_affine_stem(affine_stem(x))``."""
+        return self.stem(x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
-        features = self.act(self.norm(self.blocks(self.stem(x))))
+        return self.from_affine_stem(self.affine_stem(x))
+
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The blocks and the head, from the output of :meth:`affine_stem` -> ``[B, T]``."""
+        features = self.act(self.norm(self.blocks(h)))
         return self.linear(self.dropout(self.pool(features)))

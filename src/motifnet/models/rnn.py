@@ -132,18 +132,21 @@ class RecurrentNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = dense_head(hidden * (2 if bidirectional else 1), list(dense), n_targets)
 
-    def stem(self, x: torch.Tensor) -> torch.Tensor:
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
         """The affine start of :meth:`forward`: the conv front end's layers before its activation, or
-        the input itself without a front end; ``forward(x) == from_stem(stem(x))``."""
-        return self.front.stem(x) if isinstance(self.front, ConvLayer) else x
+        the input itself without a front end; ``forward(x) == from_affine_stem(affine_stem(x))``."""
+        return self.front.affine_stem(x) if isinstance(self.front, ConvLayer) else x
+
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The rest of :meth:`forward`, from the output of :meth:`affine_stem` -> ``[B, T]``."""
+        return self._read(self.front.from_affine_stem(h) if isinstance(self.front, ConvLayer) else h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
-        return self.from_stem(self.stem(x))
+        return self._read(self.front(x))
 
-    def from_stem(self, h: torch.Tensor) -> torch.Tensor:
-        """The rest of :meth:`forward` from the output of :meth:`stem` -> ``[B, T]``."""
-        features = self.front.from_stem(h) if isinstance(self.front, ConvLayer) else h
+    def _read(self, features: torch.Tensor) -> torch.Tensor:
+        """The recurrent layers and the head: ``[B, C, L']`` (the front end's output) -> ``[B, T]``."""
         outputs, state = self.rnn(features.transpose(1, 2))  # outputs [B, L', D*H]
         if self.output == "last":
             h_n = state[0] if isinstance(state, tuple) else state  # [layers*D, B, H]
