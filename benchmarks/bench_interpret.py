@@ -22,11 +22,12 @@ second: :func:`motifnet.interpret.deeplift.deep_lift_shap` (shuffles, the conver
 and their check included) against tangermeme's ``deep_lift_shap`` called directly on the same
 model, inputs, references and batch size, timed round-robin.
 
-Integrated-gradients row: hypothetical integrated gradients of DanQ (classroom preset, seeded
-initial weights: the speed does not depend on training) for 500 classroom sequences x 10
+Integrated-gradients rows: hypothetical integrated gradients for 500 classroom sequences x 10
 dinucleotide-shuffled references x 16 steps (what the pattern step runs for DanQ), in sequences
-per second: :func:`motifnet.interpret.attribution.integrated_gradients`, which differentiates from
-the output of DanQ's affine stem (padding and convolution) and applies the stem's transpose once
+per second, of DanQ (classroom preset) and of the classroom experiment's DeepBind (64 filters,
+max + mean pooling), seeded initial weights (the speed does not depend on training):
+:func:`motifnet.interpret.attribution.integrated_gradients`, which differentiates from the output
+of the model's affine stem (padding and first convolution) and applies the stem's transpose once
 per batch, against the same call on the model wrapped so that its stem is hidden (every step
 through the convolution forward and backward), timed round-robin; ``max_difference`` is the
 largest absolute difference of the two maps relative to their largest value.
@@ -122,8 +123,14 @@ def modisco_run(x: np.ndarray, scores: np.ndarray, cached: bool = True) -> dict:
     return {"seconds": time.perf_counter() - start, "ppms": [p.ppm for p in found if p.name.startswith("pos")]}
 
 
-def integrated_gradients_row(quick: bool) -> dict:
-    """The integrated-gradients row (module docstring)."""
+IG_MODELS = {  # row label -> build arguments (11 classroom classes, 100 bp)
+    "DanQ classroom": {"name": "danq", "preset": "classroom"},
+    "DeepBind classroom (64 filters, max + mean pooling)": {"name": "deepbind", "n_filters": 64, "pool": "maxavg"},
+}
+
+
+def integrated_gradients_row(quick: bool, label: str) -> dict:
+    """The integrated-gradients row of the model ``IG_MODELS[label]`` (module docstring)."""
     import torch
     from torch import nn
 
@@ -137,7 +144,8 @@ def integrated_gradients_row(quick: bool) -> dict:
     data = simulate("classroom", n_per_class=-(-n // 11), seed=0)
     tokens, targets = np.asarray(data.tokens[:n]), np.asarray(data.targets[:n]).astype(np.int64)
     torch.manual_seed(0)
-    model = build("danq", 11, tokens.shape[1], preset="classroom").eval()
+    arguments = dict(IG_MODELS[label])
+    model = build(arguments.pop("name"), 11, tokens.shape[1], **arguments).eval()
     models = {"ours": model, "theirs": nn.Sequential(model)}  # the same function, its stem hidden
     maps = {}
 
@@ -148,7 +156,7 @@ def integrated_gradients_row(quick: bool) -> dict:
     times = interleaved_seconds({name: lambda name=name: explain(name) for name in models},
                                 repeat=1 if quick else 3, warmup=1)
     difference = float((maps["ours"] - maps["theirs"]).abs().max() / maps["theirs"].abs().max())
-    return row(f"Integrated gradients, DanQ classroom, {n} x {shuffles} references x {IG_STEPS} steps",
+    return row(f"Integrated gradients, {label}, {n} x {shuffles} references x {IG_STEPS} steps",
                n / times["ours"][0], n / times["theirs"][0], "seq/s", min=n / times["ours"][2],
                max=n / times["ours"][1], reference="the same model with its stem hidden (every step from the input)",
                max_difference=difference, threads=torch.get_num_threads())
@@ -252,7 +260,7 @@ def run(quick: bool = False) -> dict:
     rows.append(row(f"ISM DeepBind 101 bp, {n_sequences} sequences", edits / batched[0], naive_rate, "edits/s",
                     reference="per-sequence batches of all 4 bases (identity included)", identical=bool(same),
                     seconds=batched[0]))
-    rows.append(integrated_gradients_row(quick))
+    rows += [integrated_gradients_row(quick, label) for label in IG_MODELS]
     rows += contribution_rows(quick)
     return {
         "title": "Interpretation: Tomtom vs JASPAR, ISM, integrated gradients, DeepLIFT/DeepSHAP, TF-MoDISco",

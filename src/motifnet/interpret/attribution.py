@@ -13,7 +13,7 @@ explains convolutional and residual models against dinucleotide-shuffled referen
 models, which have no DeepLIFT rule, are explained by integrated gradients from the same
 references. Both report convergence deltas and give hypothetical contributions, the input of
 TF-MoDISco (:mod:`motifnet.interpret.patterns`). Integrated gradients of a model with an
-``affine_stem`` (DanQ, the ResNet, the recurrent models' conv front end) are taken from the
+``affine_stem`` (every model of the zoo: its padding and first convolution) are taken from the
 stem's output.
 
 Shapes: attributions are float32 ``[N, 4, L]`` on the CPU.
@@ -195,8 +195,8 @@ def _path_gradient_sum(model: nn.Module, x, x0, target, alphas):
     ``x0 + a (x - x0)`` for each ``a`` in ``alphas``.
 
     A model with ``affine_stem`` and ``from_affine_stem`` (``forward(x) ==
-    from_affine_stem(affine_stem(x))``, the stem affine in eval mode: DanQ, the ResNet, the conv
-    front end of the recurrent models) is differentiated from the stem's output: the path is the
+    from_affine_stem(affine_stem(x))``, the stem affine in eval mode: the zoo's models, from
+    their padding and first convolution) is differentiated from the stem's output: the path is the
     straight path ``h0 + a (h - h0)`` there, and the stem's transpose (the same at every point) is
     applied once to the summed gradients instead of running the stem forward and backward per step."""
     import torch

@@ -145,9 +145,22 @@ class ConvLayer(nn.Sequential):
         return after_conv // self.pool_size
 
 
+class ConvStack(nn.Sequential):
+    """ConvLayers in sequence, with the first one's affine stem (see :meth:`ConvLayer.affine_stem`)."""
+
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The first layer's layers before its activation (the input itself for an empty stack);
+        ``self(x) == from_affine_stem(affine_stem(x))``."""
+        return self[0].affine_stem(x) if len(self) else x
+
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The rest of the stack, applied to the output of :meth:`affine_stem`."""
+        return self[1:](self[0].from_affine_stem(h)) if len(self) else h
+
+
 def conv_stack(
     layers: list[dict[str, Any]], in_channels: int, input_length: int, defaults: dict[str, Any], model: str = "cnn"
-) -> tuple[nn.Sequential, int, int]:
+) -> tuple[ConvStack, int, int]:
     """Build ConvLayers from dicts; returns ``(stack, out_channels, out_length)``.
 
     Raises:
@@ -168,7 +181,7 @@ def conv_stack(
         check_positive_length(model, length, input_length)
         modules.append(layer)
         channels = layer.out_channels
-    return nn.Sequential(*modules), channels, length
+    return ConvStack(*modules), channels, length
 
 
 class CNN(nn.Module):
@@ -220,3 +233,12 @@ class CNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
         return self.head(self.pool(self.convs(x)))
+
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The first convolution (with its padding and batch norm), affine in eval mode;
+        ``forward(x) == from_affine_stem(affine_stem(x))``."""
+        return self.convs.affine_stem(x)
+
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The rest of :meth:`forward`, from the output of :meth:`affine_stem` -> ``[B, T]``."""
+        return self.head(self.pool(self.convs.from_affine_stem(h)))

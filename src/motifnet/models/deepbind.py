@@ -180,6 +180,23 @@ class DeepBind(nn.Module):
         """``[B, 4, L]`` -> ``[B, T]``; with ``strands="both"``, the max over the two strands."""
         if self.strands == "forward":
             return self._logits(x)
-        both = torch.cat([x, reverse_complement_one_hot(x)], dim=0)
-        forward, reverse = self._logits(both).chunk(2, dim=0)
+        forward, reverse = self._logits(self._strands(x)).chunk(2, dim=0)
+        return torch.maximum(forward, reverse)
+
+    def _strands(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` and, with ``strands="both"``, its reverse complement below it: ``[B or 2B, 4, L]``."""
+        return torch.cat([x, reverse_complement_one_hot(x)], dim=0) if self.strands == "both" else x
+
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """Padding and convolution (of both strands, stacked along the batch, with
+        ``strands="both"``): ``[B, 4, L]`` -> ``[B or 2B, F, L']``; in eval mode
+        ``forward(x) == from_affine_stem(affine_stem(x))``."""
+        return self.conv(self.pad(self._strands(x)))
+
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The rest of :meth:`forward` (the full path), from the output of :meth:`affine_stem` -> ``[B, T]``."""
+        logits = self.pool_head(self.activation(h))
+        if self.strands == "forward":
+            return logits
+        forward, reverse = logits.chunk(2, dim=0)
         return torch.maximum(forward, reverse)

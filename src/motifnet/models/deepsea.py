@@ -72,3 +72,11 @@ class DeepSEA(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
         return self.head(self.flatten(self.convs(x)))
+
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The first convolution, affine; ``forward(x) == from_affine_stem(affine_stem(x))``."""
+        return self.convs.affine_stem(x)
+
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The rest of :meth:`forward`, from the output of :meth:`affine_stem` -> ``[B, T]``."""
+        return self.head(self.flatten(self.convs.from_affine_stem(h)))
