@@ -9,7 +9,7 @@ from torch import nn
 
 from motifnet.errors import MotifnetError
 from motifnet.interpret import attribution, filters, localization, logos, tomtom
-from motifnet.models import build
+from motifnet.models import ReverseComplement, build, has_affine_stem
 from motifnet.sequence import one_hot
 
 
@@ -199,6 +199,7 @@ STEM_MODELS = {  # models whose forward starts with an affine stem (padding, con
     "cnn_batch_norm": lambda: build("cnn", 3, 40, conv_layers=[{"filters": 8, "kernel_size": 7, "padding": "same",
                                                                 "batch_norm": True, "pool_size": 2},
                                                                {"filters": 8, "kernel_size": 3}]),
+    "danq_reverse_complement_mean": lambda: ReverseComplement(build("danq", 3, 40, preset="classroom"), "mean"),
     "deepsea": lambda: build("deepsea", 3, 40, filters=[8, 8], filter_length=5, pool_size=2, dropout=[0.1, 0.1],
                              dense=8),
 }
@@ -246,6 +247,12 @@ def test_integrated_gradients_through_the_stem_match_those_from_the_input(name):
         close = (ours - reference).abs() <= 1e-5 * scale + 1e-4 * reference.abs()
         assert float(close.float().mean()) > 0.99
         torch.testing.assert_close(delta, reference_delta, atol=1e-3 * scale, rtol=1e-3)
+
+
+def test_which_models_have_an_affine_stem():
+    assert all(has_affine_stem(make()) for make in STEM_MODELS.values())
+    plain = nn.Sequential(nn.Conv1d(4, 2, 3), nn.Flatten())
+    assert not has_affine_stem(plain) and not has_affine_stem(ReverseComplement(plain))
 
 
 def test_integrated_gradients_run_the_stem_once_per_batch_and_baseline_not_per_step():
@@ -421,7 +428,7 @@ def test_true_motifs_are_matched_by_their_matrix_not_every_matrix_of_the_factor(
 
 
 def test_activation_threshold_is_on_the_layer_output_after_batch_norm():
-    from motifnet.models import build
+    from motifnet.models import ReverseComplement, build, has_affine_stem
 
     torch.manual_seed(0)
     model = build("cnn", 1, 40, conv_layers=[{"filters": 3, "kernel_size": 5, "batch_norm": True, "pool_size": 4}],

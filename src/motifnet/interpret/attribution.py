@@ -194,14 +194,16 @@ def _path_gradient_sum(model: nn.Module, x, x0, target, alphas):
     """``func`` for :func:`~motifnet.predict.forward_batches`: ``sum_a d f_target / d x`` at
     ``x0 + a (x - x0)`` for each ``a`` in ``alphas``.
 
-    A model with ``affine_stem`` and ``from_affine_stem`` (``forward(x) ==
-    from_affine_stem(affine_stem(x))``, the stem affine in eval mode: the zoo's models, from
-    their padding and first convolution) is differentiated from the stem's output: the path is the
+    A model with an affine stem (:func:`motifnet.models.has_affine_stem`: the zoo's models, from
+    their padding and first convolution, also inside ``ReverseComplement``) is differentiated from
+    the stem's output: the path is the
     straight path ``h0 + a (h - h0)`` there, and the stem's transpose (the same at every point) is
     applied once to the summed gradients instead of running the stem forward and backward per step."""
     import torch
 
-    if not hasattr(model, "from_affine_stem"):
+    from motifnet.models import has_affine_stem
+
+    if not has_affine_stem(model):
         return sum((_input_gradient(model, x0 + alpha * (x - x0), target) for alpha in alphas), torch.zeros_like(x))
     with torch.no_grad():
         h0, h1 = model.affine_stem(x0), model.affine_stem(x)

@@ -38,6 +38,7 @@ __all__ = [
     "build_from_config",
     "first_conv",
     "get_spec",
+    "has_affine_stem",
     "register",
 ]
 
@@ -226,6 +227,15 @@ def first_conv(model: nn.Module) -> nn.Conv1d:
     raise MotifnetError(f"{type(model).__name__} has no convolution reading the 4 nucleotide channels")
 
 
+def has_affine_stem(model: nn.Module) -> bool:
+    """Whether ``model`` has ``affine_stem`` / ``from_affine_stem``, with ``forward(x) ==
+    from_affine_stem(affine_stem(x))`` in eval mode and the stem affine: every family of the zoo,
+    and :class:`ReverseComplement` around one of them."""
+    if isinstance(model, ReverseComplement):
+        return has_affine_stem(model.model)
+    return callable(getattr(model, "affine_stem", None)) and callable(getattr(model, "from_affine_stem", None))
+
+
 class ReverseComplement(nn.Module):
     """Score both DNA strands with one model and combine the logits.
 
@@ -250,9 +260,20 @@ class ReverseComplement(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
-        logits = self.model(torch.cat([x, reverse_complement_one_hot(x)], dim=0))
+        return self._combine(self.model(torch.cat([x, reverse_complement_one_hot(x)], dim=0)))
+
+    def _combine(self, logits: torch.Tensor) -> torch.Tensor:
+        """Both strands' logits ``[2B, T]`` (forward strand first) -> ``[B, T]`` by the mode."""
         forward, reverse = logits.chunk(2, dim=0)
         return (forward + reverse) / 2 if self.mode == "mean" else torch.maximum(forward, reverse)
+
+    def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The wrapped model's stem of both strands, stacked along the batch (see :func:`has_affine_stem`)."""
+        return self.model.affine_stem(torch.cat([x, reverse_complement_one_hot(x)], dim=0))
+
+    def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
+        """The rest of :meth:`forward`, from the output of :meth:`affine_stem` -> ``[B, T]``."""
+        return self._combine(self.model.from_affine_stem(h))
 
     def extra_repr(self) -> str:
         return f"mode={self.mode!r}"
