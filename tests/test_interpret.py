@@ -194,6 +194,8 @@ STEM_MODELS = {  # models whose forward starts with an affine stem (padding, con
     "rnn_no_front": lambda: build("rnn", 3, 40, hidden=6),
     "resnet": lambda: build("resnet", 3, 40, initial_filters=8, n_blocks=2, channels=8, block_pool=2),
     "deepbind": lambda: build("deepbind", 3, 40, n_filters=8, filter_length=9),
+    "deepbind_unpadded_linear_head": lambda: build("deepbind", 3, 40, n_filters=8, filter_length=9, pad_input=False,
+                                                   hidden=0),
     "deepbind_both_strands_maxavg": lambda: build("deepbind", 3, 40, n_filters=8, filter_length=9, strands="both",
                                                   pool="maxavg"),
     "cnn_batch_norm": lambda: build("cnn", 3, 40, conv_layers=[{"filters": 8, "kernel_size": 7, "padding": "same",

@@ -268,7 +268,8 @@ class ReverseComplement(nn.Module):
         return (forward + reverse) / 2 if self.mode == "mean" else torch.maximum(forward, reverse)
 
     def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
-        """The wrapped model's stem of both strands, stacked along the batch (see :func:`has_affine_stem`)."""
+        """The wrapped model's stem of both strands, stacked along the batch. Defined whatever the
+        wrapped model is: ask :func:`has_affine_stem` whether it applies."""
         return self.model.affine_stem(torch.cat([x, reverse_complement_one_hot(x)], dim=0))
 
     def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:

@@ -155,7 +155,12 @@ class ConvStack(nn.Sequential):
 
     def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
         """The rest of the stack, applied to the output of :meth:`affine_stem`."""
-        return self[1:](self[0].from_affine_stem(h)) if len(self) else h
+        if not len(self):
+            return h
+        h = self[0].from_affine_stem(h)
+        for layer in list(self)[1:]:
+            h = layer(h)
+        return h
 
 
 def conv_stack(
