@@ -430,8 +430,6 @@ def test_true_motifs_are_matched_by_their_matrix_not_every_matrix_of_the_factor(
 
 
 def test_activation_threshold_is_on_the_layer_output_after_batch_norm():
-    from motifnet.models import ReverseComplement, build, has_affine_stem
-
     torch.manual_seed(0)
     model = build("cnn", 1, 40, conv_layers=[{"filters": 3, "kernel_size": 5, "batch_norm": True, "pool_size": 4}],
                   dense=[]).eval()

@@ -201,6 +201,14 @@ def reverse_complement_one_hot(x):
     return np.ascontiguousarray(np.asarray(x)[..., ::-1, ::-1])
 
 
+def with_reverse_complement(x):
+    """One-hot tensor ``[B, 4, L]`` and its reverse complement stacked along the batch: ``[2B, 4, L]``
+    (the forward strand first), one pass of a model over both strands."""
+    import torch
+
+    return torch.cat([x, reverse_complement_one_hot(x)], dim=0)
+
+
 def reverse_complement(sequence: str) -> str:
     """Reverse complement of a DNA string (case kept; IUPAC ambiguity codes complemented)."""
     return sequence.translate(_STRING_COMPLEMENT)[::-1]

@@ -30,6 +30,8 @@ from motifnet.errors import MotifnetError
 from motifnet.devices import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import torch
     from torch import nn
 
@@ -136,8 +138,9 @@ def ism_importance(effects, x):
     return -(effects * (1.0 - x)).sum(dim=1, keepdim=True) / alternatives * x
 
 
-def _input_gradient(model: nn.Module, x, target):
-    """``func`` for :func:`~motifnet.predict.forward_batches` with gradients: ``d f_target / d x``."""
+def _input_gradient(model: nn.Module | Callable, x, target):
+    """``func`` for :func:`~motifnet.predict.forward_batches` with gradients: ``d f_target / d x``
+    (``model`` any function of ``x`` returning logits)."""
     import torch
 
     x = x.requires_grad_(True)
@@ -196,24 +199,22 @@ def _path_gradient_sum(model: nn.Module, x, x0, target, alphas):
 
     A model with an affine stem (:func:`motifnet.models.has_affine_stem`: the zoo's models, from
     their padding and first convolution, also inside ``ReverseComplement``) is differentiated from
-    the stem's output: the path is the
-    straight path ``h0 + a (h - h0)`` there, and the stem's transpose (the same at every point) is
-    applied once to the summed gradients instead of running the stem forward and backward per step."""
+    the stem's output: the path is the straight path ``h0 + a (h - h0)`` there, and the stem's
+    transpose (the same at every point) is applied once to the summed gradients instead of running
+    the stem forward and backward per step."""
     import torch
 
     from motifnet.models import has_affine_stem
 
-    if not has_affine_stem(model):
-        return sum((_input_gradient(model, x0 + alpha * (x - x0), target) for alpha in alphas), torch.zeros_like(x))
+    stem = model.affine_stem if has_affine_stem(model) else None
     with torch.no_grad():
-        h0, h1 = model.affine_stem(x0), model.affine_stem(x)
-    grad_sum = torch.zeros_like(h0)
-    for alpha in alphas:
-        h = (h0 + alpha * (h1 - h0)).requires_grad_(True)
-        (grad,) = torch.autograd.grad(_select(model.from_affine_stem(h), target).sum(), h)
-        grad_sum += grad
+        h0, h1 = (stem(x0), stem(x)) if stem else (x0, x)
+    rest = model.from_affine_stem if stem else model
+    grad_sum = sum((_input_gradient(rest, h0 + alpha * (h1 - h0), target) for alpha in alphas), torch.zeros_like(h0))
+    if stem is None:
+        return grad_sum
     probe = torch.zeros_like(x, requires_grad=True)
-    (grad,) = torch.autograd.grad(model.affine_stem(probe), probe, grad_outputs=grad_sum)
+    (grad,) = torch.autograd.grad(stem(probe), probe, grad_outputs=grad_sum)
     return grad.float()
 
 

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from motifnet.errors import MotifnetError
-from motifnet.sequence import reverse_complement_one_hot
+from motifnet.sequence import with_reverse_complement
 
 __all__ = [
     "ModelSpec",
@@ -260,7 +260,7 @@ class ReverseComplement(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``."""
-        return self._combine(self.model(torch.cat([x, reverse_complement_one_hot(x)], dim=0)))
+        return self._combine(self.model(with_reverse_complement(x)))
 
     def _combine(self, logits: torch.Tensor) -> torch.Tensor:
         """Both strands' logits ``[2B, T]`` (forward strand first) -> ``[B, T]`` by the mode."""
@@ -270,7 +270,7 @@ class ReverseComplement(nn.Module):
     def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
         """The wrapped model's stem of both strands, stacked along the batch. Defined whatever the
         wrapped model is: ask :func:`has_affine_stem` whether it applies."""
-        return self.model.affine_stem(torch.cat([x, reverse_complement_one_hot(x)], dim=0))
+        return self.model.affine_stem(with_reverse_complement(x))
 
     def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
         """The rest of :meth:`forward`, from the output of :meth:`affine_stem` -> ``[B, T]``."""

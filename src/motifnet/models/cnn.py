@@ -78,6 +78,13 @@ DEFAULT_LAYERS = [
 ]
 
 
+def _chain(layers: list[nn.Module], x: torch.Tensor) -> torch.Tensor:
+    """``x`` through ``layers`` in order."""
+    for layer in layers:
+        x = layer(x)
+    return x
+
+
 class ConvLayer(nn.Sequential):
     """One convolutional layer: [zero padding] -> Conv1d -> [BatchNorm] -> activation -> pool ->
     [Dropout]. ``[B, in_channels, L]`` -> ``[B, filters, output_length(L)]``.
@@ -129,15 +136,11 @@ class ConvLayer(nn.Sequential):
     def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
         """The layers before the activation (padding, convolution, and batch norm, affine in eval
         mode); ``self(x) == from_affine_stem(affine_stem(x))``."""
-        for layer in list(self)[:self.stem_layers]:
-            x = layer(x)
-        return x
+        return _chain(list(self)[:self.stem_layers], x)
 
     def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
         """The layers from the activation on, applied to the output of :meth:`affine_stem`."""
-        for layer in list(self)[self.stem_layers:]:
-            h = layer(h)
-        return h
+        return _chain(list(self)[self.stem_layers:], h)
 
     def output_length(self, length: int) -> int:
         """Output length for input length ``length``."""
@@ -155,12 +158,7 @@ class ConvStack(nn.Sequential):
 
     def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
         """The rest of the stack, applied to the output of :meth:`affine_stem`."""
-        if not len(self):
-            return h
-        h = self[0].from_affine_stem(h)
-        for layer in list(self)[1:]:
-            h = layer(h)
-        return h
+        return _chain(list(self)[1:], self[0].from_affine_stem(h)) if len(self) else h
 
 
 def conv_stack(

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from motifnet.models.layers import GlobalPool, PadInput, check_choice, dense_head
-from motifnet.sequence import reverse_complement_one_hot
+from motifnet.sequence import with_reverse_complement
 
 PRESETS = {
     "paper": {
@@ -178,14 +178,18 @@ class DeepBind(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 4, L]`` -> ``[B, T]``; with ``strands="both"``, the max over the two strands."""
-        if self.strands == "forward":
-            return self._logits(x)
-        forward, reverse = self._logits(self._strands(x)).chunk(2, dim=0)
-        return torch.maximum(forward, reverse)
+        return self._strand_max(self._logits(self._strands(x)))
 
     def _strands(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` and, with ``strands="both"``, its reverse complement below it: ``[B or 2B, 4, L]``."""
-        return torch.cat([x, reverse_complement_one_hot(x)], dim=0) if self.strands == "both" else x
+        return with_reverse_complement(x) if self.strands == "both" else x
+
+    def _strand_max(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits of :meth:`_strands`' rows -> ``[B, T]``: with ``strands="both"``, the max over the two strands."""
+        if self.strands == "forward":
+            return logits
+        forward, reverse = logits.chunk(2, dim=0)
+        return torch.maximum(forward, reverse)
 
     def affine_stem(self, x: torch.Tensor) -> torch.Tensor:
         """Padding and convolution (of both strands, stacked along the batch, with
@@ -195,8 +199,4 @@ class DeepBind(nn.Module):
 
     def from_affine_stem(self, h: torch.Tensor) -> torch.Tensor:
         """The rest of :meth:`forward` (the full path), from the output of :meth:`affine_stem` -> ``[B, T]``."""
-        logits = self.pool_head(self.activation(h))
-        if self.strands == "forward":
-            return logits
-        forward, reverse = logits.chunk(2, dim=0)
-        return torch.maximum(forward, reverse)
+        return self._strand_max(self.pool_head(self.activation(h)))
